@@ -1,0 +1,21 @@
+"""Temporal names shared by the api, worker, cli and tests: task queues, search attributes, ids."""
+
+from uuid import UUID
+
+# The main task queue is a setting (OO_TASK_QUEUE, default "oo"); LLM calls get their own.
+LLM_TASK_QUEUE = "oo-llm"
+
+SEARCH_ATTRIBUTE_USER_ID = "OoUserId"
+SEARCH_ATTRIBUTE_AGENT_ID = "OoAgentId"
+SEARCH_ATTRIBUTES = (SEARCH_ATTRIBUTE_USER_ID, SEARCH_ATTRIBUTE_AGENT_ID)
+
+# Activity names, so that workflows reference activities without importing their modules.
+LOAD_TIP_CONTEXT = "load_tip_context"
+COMPUTE_AGENT_SNIPPET = "compute_agent_snippet"
+COMPOSE_TIP = "compose_tip"
+STORE_TIP = "store_tip"
+
+
+def tip_workflow_id(user_id: UUID) -> str:
+    """Business key of a user's tip generation: concurrent requests join one run."""
+    return f"tip-{user_id}"

@@ -1,0 +1,1 @@
+"""Settings, the Temporal client factory, crypto and logging."""

@@ -1,0 +1,58 @@
+"""The one Settings class (env prefix OO_), read through a cached get_settings()."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field is an `OO_<NAME>` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="OO_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path(".oo")
+    database_url: str = ""
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    # Workers poll it and the api starts workflows on it.
+    task_queue: str = "oo"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+    # Comma-separated "key-id:base64-32-bytes" entries; the first encrypts, all decrypt.
+    payload_keys: SecretStr = SecretStr("")
+    litellm_url: str | None = None
+    litellm_api_key: SecretStr | None = None
+    session_idle_days: int = Field(default=14, ge=1)
+    session_absolute_days: int = Field(default=90, ge=1)
+    login_token_minutes: int = Field(default=30, ge=1)
+    tip_ttl_minutes: int = Field(default=180, ge=1)
+    tip_wait_seconds: float = Field(default=15.0, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("public_url", "temporal_ui_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _derive_database_url(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'oo.db'}"
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure whenever the public URL is https."""
+        return self.public_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, validated once per process."""
+    return Settings()

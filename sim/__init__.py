@@ -1,0 +1,1 @@
+"""Synthetic personas with known ground truth, and offline evaluation."""

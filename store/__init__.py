@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 models, data-access functions and Alembic migrations."""

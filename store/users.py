@@ -1,0 +1,52 @@
+"""Users, consents and preferences."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from store.models import Consent, User, UserPreference
+
+
+async def create_user(
+    db: AsyncSession,
+    *,
+    display_name: str | None,
+    tz: str = "UTC",
+    is_demo: bool = False,
+    consents: tuple[str, ...] = (),
+) -> User:
+    """A new active user with the given consents granted."""
+    user = User(display_name=display_name, tz=tz, is_demo=is_demo)
+    db.add(user)
+    await db.flush()
+    db.add_all(Consent(user_id=user.id, name=name, granted=True) for name in consents)
+    await db.flush()
+    return user
+
+
+async def get_user(db: AsyncSession, *, user_id: uuid.UUID) -> User | None:
+    return await db.get(User, user_id)
+
+
+async def count_users(db: AsyncSession) -> int:
+    return int(await db.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def first_demo_user(db: AsyncSession) -> User | None:
+    stmt = select(User).where(User.is_demo.is_(True)).order_by(User.created_at).limit(1)
+    return (await db.scalars(stmt)).first()
+
+
+async def granted_consents(db: AsyncSession, *, user_id: uuid.UUID) -> set[str]:
+    stmt = select(Consent.name).where(Consent.user_id == user_id, Consent.granted.is_(True))
+    return set((await db.scalars(stmt)).all())
+
+
+async def preferences(db: AsyncSession, *, user_id: uuid.UUID, scope: str) -> dict[str, Any]:
+    """Preferences of one scope (an agent id or 'global') as a plain mapping."""
+    stmt = select(UserPreference).where(
+        UserPreference.user_id == user_id, UserPreference.scope == scope
+    )
+    return {p.key: p.value for p in (await db.scalars(stmt)).all()}

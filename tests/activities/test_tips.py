@@ -1,0 +1,67 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import ActivityEnvironment
+
+from activities import ActivityDeps
+from activities.agents import AgentActivities
+from activities.tips import TipActivities
+from agents import registry
+from contracts.tips import AgentComputeInput, StoreTipInput, TipContextInput, TipDraft
+from store.models import AgentOutput, Tip
+from tests.factories import persona_user
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def deps(sessions: async_sessionmaker[AsyncSession]) -> ActivityDeps:
+    return ActivityDeps(sessions=sessions, agents=registry(), tip_ttl=timedelta(hours=3))
+
+
+async def test_context_lists_stale_agents_until_they_are_computed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user_id = await persona_user(sessions, now=NOW)
+    env = ActivityEnvironment()
+    tips, agents = TipActivities(deps(sessions)), AgentActivities(deps(sessions))
+
+    ctx = await env.run(tips.load_tip_context, TipContextInput(user_id=user_id, as_of=NOW))
+    assert "time-of-day" in ctx.stale_agent_ids and ctx.snippets == []
+
+    computed = await env.run(
+        agents.compute_agent_snippet,
+        AgentComputeInput(user_id=user_id, agent_id="time-of-day", as_of=NOW),
+    )
+    assert computed.snippet is not None
+    # Computing twice upserts: still one row.
+    await env.run(
+        agents.compute_agent_snippet,
+        AgentComputeInput(user_id=user_id, agent_id="time-of-day", as_of=NOW),
+    )
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(AgentOutput)) == 1
+
+    ctx = await env.run(tips.load_tip_context, TipContextInput(user_id=user_id, as_of=NOW))
+    assert ctx.stale_agent_ids == []
+    assert [s.agent_id for s in ctx.snippets] == ["time-of-day"]
+    # Once expired, the agent is stale again.
+    later = NOW + timedelta(hours=2)
+    ctx = await env.run(tips.load_tip_context, TipContextInput(user_id=user_id, as_of=later))
+    assert ctx.stale_agent_ids == ["time-of-day"]
+
+
+async def test_storing_a_tip_twice_for_one_run_keeps_one_tip(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    user_id = await persona_user(sessions, now=NOW)
+    tips = TipActivities(deps(sessions))
+    inp = StoreTipInput(
+        user_id=user_id, draft=TipDraft(text="Drink water."), run_id="run-1", as_of=NOW
+    )
+    first = await ActivityEnvironment().run(tips.store_tip, inp)
+    again = await ActivityEnvironment().run(tips.store_tip, inp)
+    assert first == again
+    assert first.expires_at == NOW + timedelta(hours=3)
+    async with sessions() as db:
+        assert await db.scalar(select(func.count()).select_from(Tip)) == 1

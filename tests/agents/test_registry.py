@@ -1,0 +1,43 @@
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents import discover, registry
+from agents.registry import eligible
+
+
+def test_the_package_scan_finds_time_of_day_and_nothing_that_is_not_an_agent() -> None:
+    agents = registry()
+    assert "time-of-day" in agents
+    assert all(a.manifest.id == key for key, a in agents.items())
+
+
+def test_a_new_agent_module_is_discovered_without_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "extra_agents"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "echo.py").write_text(
+        "from datetime import timedelta\n"
+        "from contracts.agents import AgentManifest\n"
+        "MANIFEST = AgentManifest(id='echo', version='0.0.1', ttl=timedelta(hours=1),"
+        " cadence=timedelta(hours=1), consents=['mood.read'])\n"
+        "def compute(history, prefs, now):\n    return None\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = importlib.import_module("extra_agents")
+    found = discover(package)
+    assert list(found) == ["echo"]
+    assert eligible(found, {"todoist.read"}) == []
+    assert [a.id for a in eligible(found, {"mood.read"})] == ["echo"]
+    sys.modules.pop("extra_agents.echo", None)
+    sys.modules.pop("extra_agents", None)
+
+
+def test_eligibility_needs_every_required_consent() -> None:
+    agents = registry()
+    assert "time-of-day" not in [a.id for a in eligible(agents, set())]
+    assert "time-of-day" in [a.id for a in eligible(agents, {"todoist.read"})]

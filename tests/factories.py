@@ -1,0 +1,59 @@
+"""Builders for tests, as plain functions."""
+
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.common import SearchAttributeKey
+
+from cli.seed import DEMO_CONSENTS
+from contracts.agents import TaskCompletion, UserHistory
+from contracts.temporal import SEARCH_ATTRIBUTES
+from sim.personas import make_persona
+from store import history, users
+
+
+def dev_search_attributes() -> list[SearchAttributeKey[str]]:
+    return [SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES]
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def completions_at(
+    tz_hours: list[tuple[datetime, str]], *, project: str | None = "p"
+) -> list[TaskCompletion]:
+    """Completions at the given UTC instants, keyed by position."""
+    return [
+        TaskCompletion(task_key=key, project_key=project, completed_at=at) for at, key in tz_hours
+    ]
+
+
+def history_at_hour(
+    hour_utc: int, *, days: int = 30, end: datetime, tz: str = "UTC"
+) -> UserHistory:
+    """A person who finishes two tasks a day at the same UTC hour."""
+    items = []
+    for d in range(days, 0, -1):
+        base = (end - timedelta(days=d)).replace(hour=hour_utc, minute=10, second=0, microsecond=0)
+        items += [(base, f"t{d}a"), (base + timedelta(minutes=20), f"t{d}b")]
+    return UserHistory(tz=tz, completions=completions_at(items))
+
+
+async def persona_user(
+    sessions: async_sessionmaker[AsyncSession], *, seed: int = 1, now: datetime | None = None
+) -> uuid.UUID:
+    """A consenting user with a persona's history."""
+    persona = make_persona(seed, end=now or datetime.now(UTC))
+    async with sessions.begin() as db:
+        user = await users.create_user(
+            db, display_name=None, tz=persona.truth.tz, consents=DEMO_CONSENTS
+        )
+        await history.add_completions(
+            db, user_id=user.id, completions=persona.history.completions, source="demo"
+        )
+    return user.id
