@@ -1,6 +1,7 @@
 """The inference framework: cold-start defaults below min_history, never a crash."""
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from agents.registry import Agent
@@ -9,14 +10,18 @@ from contracts.agents import UserHistory
 log = logging.getLogger(__name__)
 
 
-def run_inference(agent: Agent, history: UserHistory, *, history_size: int) -> dict[str, Any]:
-    """Inferred params of one agent; a failing infer() yields the cold-start defaults."""
+def run_inference(agent: Agent, history: UserHistory, *, now: datetime) -> dict[str, Any]:
+    """Inferred params of one agent; a failing infer() yields the cold-start defaults.
+
+    A param's `min_history` counts feedback events: below it, its cold-start default stands.
+    """
+    history_size = len(history.feedback_events)
     defaults = {p.key: p.cold_start_default for p in agent.manifest.inferred}
     if agent.infer is None:
         return defaults
     result = dict(defaults)
     try:
-        inferred = agent.infer(history)
+        inferred = agent.infer(history, now)
     except Exception:
         log.exception("infer() failed for agent %s; using cold-start defaults", agent.id)
         return defaults

@@ -18,7 +18,7 @@ ENTRY_POINT_GROUP = "oo.agents"
 
 Prefs = Mapping[str, Any]
 ComputeFn = Callable[[UserHistory, Prefs, datetime], Snippet | None]
-InferFn = Callable[[UserHistory], dict[str, Any]]
+InferFn = Callable[[UserHistory, datetime], dict[str, Any]]
 
 
 @dataclass(frozen=True)

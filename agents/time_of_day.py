@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.localtime import local_hours, zone
+from agents.frame import HOUR_S, HistoryFrame, frame_of
 from agents.registry import Prefs
 from contracts.agents import AgentManifest, InferredParam, Snippet, UserHistory
 
@@ -29,34 +29,33 @@ MANIFEST = AgentManifest(
 _KERNEL = np.array([0.25, 0.5, 0.25])
 
 
-def hour_histogram(history: UserHistory, now: datetime) -> np.ndarray[Any, np.dtype[np.float64]]:
+def hour_histogram(frame: HistoryFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
     """Completions per local hour of day, smoothed around the clock."""
-    hours = local_hours(history.completions, history.tz, now)
-    counts = np.bincount(hours.astype(np.int64) % 24, minlength=24).astype(np.float64)
+    counts = np.bincount(frame.hour, minlength=24).astype(np.float64)
     padded = np.concatenate([counts[-1:], counts, counts[:1]])
     return np.convolve(padded, _KERNEL, mode="valid")
 
 
-def infer(history: UserHistory) -> dict[str, Any]:
+def infer(history: UserHistory, now: datetime) -> dict[str, Any]:
     """preferred_hour from history; below the minimum the cold-start default."""
-    now = max((c.completed_at for c in history.completions), default=None)
-    if now is None or len(history.completions) < MIN_COMPLETIONS:
+    frame = frame_of(history, now)
+    if frame.size < MIN_COMPLETIONS:
         return {p.key: p.cold_start_default for p in MANIFEST.inferred}
-    hist = hour_histogram(history, now)
-    return {"preferred_hour": int(np.argmax(hist)), "tz": history.tz}
+    return {"preferred_hour": int(np.argmax(hour_histogram(frame))), "tz": history.tz}
 
 
 def compute(history: UserHistory, prefs: Prefs, now: datetime) -> Snippet | None:
     """A snippet about the person's best hour, most salient just before it."""
-    hist = hour_histogram(history, now)
+    frame = frame_of(history, now)
+    hist = hour_histogram(frame)
     total = float(hist.sum())
     if total < MIN_COMPLETIONS:
         return None
     preferred = int(prefs.get("preferred_hour", np.argmax(hist)))
     share = float(hist[preferred] / total)
-    local_now = now.astimezone(zone(history.tz))
+    local_hour = int(frame.now_local // HOUR_S) % 24
     # Hours until the preferred hour starts, around the clock (0 means "it is that hour now").
-    ahead = (preferred - local_now.hour) % 24
+    ahead = (preferred - local_hour) % 24
     salience = round(min(1.0, 0.3 + 0.7 * max(0.0, 1 - ahead / 3)), 3) if ahead <= 3 else 0.2
     if ahead == 0:
         text = f"This is your hour: you finish most things around {preferred:02d}:00."

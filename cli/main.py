@@ -9,9 +9,11 @@ from uuid import UUID
 
 import typer
 
+from cli import evaluation
 from core.logging import configure_logging
 
 app = typer.Typer(help="oO: one well-timed tip.", no_args_is_help=True, add_completion=False)
+app.add_typer(evaluation.app, name="eval")
 
 
 @app.command()

@@ -3,7 +3,9 @@
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.agents import TaskCompletion as TaskCompletionIn
@@ -14,11 +16,27 @@ from store.models import TaskCompletion, User
 async def add_completions(
     db: AsyncSession, *, user_id: uuid.UUID, completions: Iterable[TaskCompletionIn], source: str
 ) -> int:
-    """Insert completions (derivatives only); returns how many were given."""
-    rows = [{"user_id": user_id, "source": source, **c.model_dump()} for c in completions]
-    if rows:
-        await db.execute(insert(TaskCompletion), rows)
-    return len(rows)
+    """Insert completions, skipping events already stored (idempotent); returns how many are new.
+
+    Derivatives only: task text is dropped. An event is (user, source, task key, instant).
+    """
+    rows = {
+        (c.task_key, c.completed_at): {
+            "user_id": user_id,
+            "source": source,
+            **c.model_dump(exclude={"content"}),
+        }
+        for c in completions
+    }
+    if not rows:
+        return 0
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(TaskCompletion).on_conflict_do_nothing(
+        index_elements=["user_id", "source", "task_key", "completed_at"]
+    )
+    before = await count_completions(db, user_id=user_id)
+    await db.execute(stmt, list(rows.values()))
+    return await count_completions(db, user_id=user_id) - before
 
 
 async def count_completions(db: AsyncSession, *, user_id: uuid.UUID) -> int:

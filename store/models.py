@@ -185,6 +185,7 @@ class TaskCompletion(Base):
     project_key: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
+    due_all_day: Mapped[bool] = mapped_column(Boolean, default=True)
     priority: Mapped[int] = mapped_column(Integer, default=1)
     recurring: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -1,0 +1,28 @@
+"""task_completions.due_all_day: whether due_at is a whole day or an instant.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-24
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("task_completions") as batch_op:
+        batch_op.add_column(
+            sa.Column("due_all_day", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("task_completions") as batch_op:
+        batch_op.drop_column("due_all_day")
