@@ -7,7 +7,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import ActivityDeps, build_activities
-from agents import registry
+from agents import all_agents
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -31,7 +31,7 @@ def build_deps(settings: Settings) -> ActivityDeps:
     engine = create_engine(settings.database_url)
     return ActivityDeps(
         sessions=create_sessionmaker(engine),
-        agents=registry(),
+        agents=all_agents(),
         tip_ttl=timedelta(minutes=settings.tip_ttl_minutes),
     )
 

@@ -6,6 +6,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deps import ActivityDeps
+from agents.inference import run_inference
 from contracts.errors import UNKNOWN_AGENT, USER_NOT_FOUND
 from contracts.temporal import COMPUTE_AGENT_SNIPPET
 from contracts.tips import AgentComputeInput, AgentComputeResult
@@ -29,10 +30,14 @@ class AgentActivities:
             if user is None:
                 raise ApplicationError("user not found", type=USER_NOT_FOUND, non_retryable=True)
             hist = await history.load_history(db, user=user)
-            prefs = await users.preferences(db, user_id=inp.user_id, scope=inp.agent_id)
         # numpy work runs on a thread so that it never blocks the worker's event loop.
-        snippet = await asyncio.to_thread(agent.compute, hist, prefs, inp.as_of)
+        inferred = await asyncio.to_thread(run_inference, agent, hist, now=inp.as_of)
         async with self._deps.sessions.begin() as db:
+            # Inferred values and the output land in one transaction; the user's own keys win.
+            prefs = await users.write_inferred(
+                db, user_id=inp.user_id, scope=agent.id, values=inferred
+            )
+            snippet = await asyncio.to_thread(agent.compute, hist, prefs, inp.as_of)
             await agent_outputs.upsert_output(
                 db,
                 user_id=inp.user_id,

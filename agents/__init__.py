@@ -1,4 +1,4 @@
-"""Pure, deterministic agents. The registry below is the only list of agents."""
+"""Pure, deterministic agents. The registry is the only list of agents."""
 
 from functools import cache
 
@@ -6,9 +6,9 @@ from agents.registry import Agent, discover
 
 
 @cache
-def registry() -> dict[str, Agent]:
+def all_agents() -> dict[str, Agent]:
     """All discovered agents by id (scanned once per process)."""
     return discover()
 
 
-__all__ = ["Agent", "discover", "registry"]
+__all__ = ["Agent", "all_agents", "discover"]

@@ -113,56 +113,70 @@ class HistoryFrame:
         return self.day.astype(np.float64) - due_day
 
 
+def _columns(history: UserHistory) -> tuple[F64, I64, I64, list[str], F64, B, I64, B]:
+    """One pass over the completion objects (the only per-object Python work)."""
+    tasks: dict[str, int] = {}
+    projects: dict[str | None, int] = {None: -1}
+    rows = [
+        (
+            c.completed_at.timestamp(),
+            tasks.setdefault(c.task_key, len(tasks)),
+            projects.setdefault(c.project_key, len(projects) - 1),
+            c.due_at.timestamp() if c.due_at is not None else np.nan,
+            c.due_all_day,
+            c.priority,
+            c.recurring,
+        )
+        for c in history.completions
+    ]
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+    keys = [k for k in projects if k is not None]
+    return (
+        np.asarray(cols[0], dtype=np.float64),
+        np.asarray(cols[1], dtype=np.int64),
+        np.asarray(cols[2], dtype=np.int64),
+        keys,
+        np.asarray(cols[3], dtype=np.float64),
+        np.asarray(cols[4], dtype=bool),
+        np.asarray(cols[5], dtype=np.int64),
+        np.asarray(cols[6], dtype=bool),
+    )
+
+
+def _clean(t: F64, task: I64, now_s: float) -> I64:
+    """Indices of the events to keep, in time order: past, not ancient, no exact duplicate."""
+    idx = np.nonzero((t <= now_s) & (t >= EARLIEST))[0]
+    idx = idx[np.lexsort((task[idx], t[idx]))]
+    if idx.size > 1:
+        same = (t[idx][1:] == t[idx][:-1]) & (task[idx][1:] == task[idx][:-1])
+        idx = idx[np.concatenate([[True], ~same])]
+    return idx
+
+
 def build_frame(history: UserHistory, now: datetime) -> HistoryFrame:
     """Clean and vectorise a history as of `now`."""
-    cs = history.completions
+    t, task, project, project_keys, due_t, all_day, priority, recurring = _columns(history)
     now_s = now.timestamp()
-    t = np.fromiter((c.completed_at.timestamp() for c in cs), dtype=np.float64, count=len(cs))
-    keep = (t <= now_s) & (t >= EARLIEST)
-    tasks_all = [c.task_key for c in cs]
-    task_codes_all = (
-        np.unique(np.asarray(tasks_all, dtype=object), return_inverse=True)[1]
-        if cs
-        else np.zeros(0, np.int64)
-    )
-    idx = np.nonzero(keep)[0]
-    # Exact duplicates (same task, same instant) are one event.
-    if idx.size:
-        order = np.lexsort((t[idx], task_codes_all[idx]))
-        sorted_idx = idx[order]
-        dup = np.zeros(sorted_idx.size, dtype=bool)
-        dup[1:] = (task_codes_all[sorted_idx][1:] == task_codes_all[sorted_idx][:-1]) & (
-            t[sorted_idx][1:] == t[sorted_idx][:-1]
-        )
-        idx = np.sort(sorted_idx[~dup])
-        idx = idx[np.argsort(t[idx], kind="stable")]
-    sel = [cs[i] for i in idx]
-    t_sel = t[idx]
-    offsets = utc_offsets(history.tz, t_sel)
-    projects = [c.project_key for c in sel]
-    project_keys = sorted({p for p in projects if p is not None})
-    code = {k: i for i, k in enumerate(project_keys)}
-    due_t = np.array([c.due_at.timestamp() if c.due_at else np.nan for c in sel], dtype=np.float64)
-    has_due = ~np.isnan(due_t)
-    due_local = np.full(due_t.size, np.nan)
+    idx = _clean(t, task, now_s)
+    t_sel, due_sel = t[idx], due_t[idx]
+    has_due = ~np.isnan(due_sel)
+    due_local = np.full(due_sel.size, np.nan)
     if has_due.any():
-        due_local[has_due] = due_t[has_due] + utc_offsets(history.tz, due_t[has_due])
+        due_local[has_due] = due_sel[has_due] + utc_offsets(history.tz, due_sel[has_due])
     now_local = now_s + float(utc_offsets(history.tz, np.array([now_s]))[0])
     return HistoryFrame(
         tz=history.tz,
         now=now_s,
         now_local=now_local,
         t=t_sel,
-        local=t_sel + offsets,
-        task=task_codes_all[idx].astype(np.int64),
-        project=np.array(
-            [code.get(p, -1) if p is not None else -1 for p in projects], dtype=np.int64
-        ),
+        local=t_sel + utc_offsets(history.tz, t_sel),
+        task=task[idx],
+        project=project[idx],
         project_keys=project_keys,
         due_local=due_local,
-        due_all_day=np.array([c.due_all_day for c in sel], dtype=bool),
-        priority=np.array([c.priority for c in sel], dtype=np.int64),
-        recurring=np.array([c.recurring for c in sel], dtype=bool),
+        due_all_day=all_day[idx],
+        priority=priority[idx],
+        recurring=recurring[idx],
     )
 
 

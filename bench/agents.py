@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agents import registry
+from agents import all_agents
 from sim.personas import make_persona
 
 SIZES = {"1 month": 30, "6 months": 182, "1 year": 365, "2 years": 730}
@@ -27,7 +27,7 @@ def per_call_us(fn: object, *args: object, repeat: int = 30) -> float:
 
 def main() -> None:
     rows = []
-    for agent in registry().values():
+    for agent in all_agents().values():
         base = None
         for label, days in SIZES.items():
             history = make_persona(1, days=days, end=END, per_day=8).history

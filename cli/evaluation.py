@@ -23,7 +23,7 @@ def eval_agents(
     ),
 ) -> None:
     """Recovery accuracy of every inferred parameter; exits 1 when a target is missed."""
-    from agents import registry
+    from agents import all_agents
     from sim.evaluate import as_json, evaluate
 
     with Progress(
@@ -36,7 +36,7 @@ def eval_agents(
     ) as progress:
         task = progress.add_task("personas", total=personas)
         results = evaluate(
-            registry(),
+            all_agents(),
             count=personas,
             seed=seed,
             days=days,

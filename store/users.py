@@ -1,6 +1,7 @@
 """Users, consents and preferences."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -46,7 +47,34 @@ async def granted_consents(db: AsyncSession, *, user_id: uuid.UUID) -> set[str]:
 
 async def preferences(db: AsyncSession, *, user_id: uuid.UUID, scope: str) -> dict[str, Any]:
     """Preferences of one scope (an agent id or 'global') as a plain mapping."""
+    return {p.key: p.value for p in await _scope_rows(db, user_id=user_id, scope=scope)}
+
+
+async def _scope_rows(
+    db: AsyncSession, *, user_id: uuid.UUID, scope: str
+) -> Sequence[UserPreference]:
     stmt = select(UserPreference).where(
         UserPreference.user_id == user_id, UserPreference.scope == scope
     )
-    return {p.key: p.value for p in (await db.scalars(stmt)).all()}
+    return (await db.scalars(stmt)).all()
+
+
+async def write_inferred(
+    db: AsyncSession, *, user_id: uuid.UUID, scope: str, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Store inferred values (source 'inferred'); a key the user set is never overwritten.
+
+    Returns the effective preferences of the scope: the user's own values win.
+    """
+    rows = {p.key: p for p in await _scope_rows(db, user_id=user_id, scope=scope)}
+    for key, value in values.items():
+        row = rows.get(key)
+        if row is None:
+            row = UserPreference(user_id=user_id, scope=scope, key=key, source="inferred")
+            db.add(row)
+            rows[key] = row
+        if row.source != "user":
+            row.value = value
+            row.source = "inferred"
+    await db.flush()
+    return {key: row.value for key, row in rows.items()}

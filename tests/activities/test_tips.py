@@ -7,8 +7,9 @@ from temporalio.testing import ActivityEnvironment
 from activities import ActivityDeps
 from activities.agents import AgentActivities
 from activities.tips import TipActivities
-from agents import registry
+from agents import all_agents
 from contracts.tips import AgentComputeInput, StoreTipInput, TipContextInput, TipDraft
+from store import users
 from store.models import AgentOutput, Tip
 from tests.factories import persona_user
 
@@ -16,7 +17,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def deps(sessions: async_sessionmaker[AsyncSession]) -> ActivityDeps:
-    return ActivityDeps(sessions=sessions, agents=registry(), tip_ttl=timedelta(hours=3))
+    return ActivityDeps(sessions=sessions, agents=all_agents(), tip_ttl=timedelta(hours=3))
 
 
 async def test_context_lists_stale_agents_until_they_are_computed(
@@ -41,6 +42,10 @@ async def test_context_lists_stale_agents_until_they_are_computed(
     )
     async with sessions() as db:
         assert await db.scalar(select(func.count()).select_from(AgentOutput)) == 1
+        prefs = await users.preferences(db, user_id=user_id, scope="time-of-day")
+    # Inference ran with the compute and its values were stored for the agent's scope.
+    assert isinstance(prefs.get("preferred_hour"), int)
+    assert computed.snippet.facts["preferred_hour"] == prefs["preferred_hour"]
 
     ctx = await env.run(tips.load_tip_context, TipContextInput(user_id=user_id, as_of=NOW))
     assert ctx.stale_agent_ids == []

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from agents import discover, registry
+from agents import all_agents, discover
 from agents.registry import eligible
 
 
 def test_the_package_scan_finds_time_of_day_and_nothing_that_is_not_an_agent() -> None:
-    agents = registry()
+    agents = all_agents()
     assert "time-of-day" in agents
     assert all(a.manifest.id == key for key, a in agents.items())
 
@@ -38,6 +38,31 @@ def test_a_new_agent_module_is_discovered_without_edits(
 
 
 def test_eligibility_needs_every_required_consent() -> None:
-    agents = registry()
+    agents = all_agents()
     assert "time-of-day" not in [a.id for a in eligible(agents, set())]
     assert "time-of-day" in [a.id for a in eligible(agents, {"todoist.read"})]
+
+
+def test_third_party_agents_come_from_the_entry_point_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    import agents.registry as reg
+
+    (tmp_path / "oo_plugin_agent.py").write_text(
+        "from datetime import timedelta\n"
+        "from contracts.agents import AgentManifest\n"
+        "MANIFEST = AgentManifest(id='plugin', version='1.0.0', ttl=timedelta(hours=1),"
+        " cadence=timedelta(hours=1), inputs=['task_completions'], consents=['todoist.read'])\n"
+        "def compute(history, prefs, now):\n    return None\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    points = [
+        EntryPoint(name="plugin", value="oo_plugin_agent", group=reg.ENTRY_POINT_GROUP),
+        EntryPoint(name="broken", value="no_such_module_xyz", group=reg.ENTRY_POINT_GROUP),
+    ]
+    monkeypatch.setattr(reg, "entry_points", lambda group: points)
+    found = reg.discover()
+    assert "plugin" in found and "time-of-day" in found  # a broken plugin is skipped, logged
+    sys.modules.pop("oo_plugin_agent", None)

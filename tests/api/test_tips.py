@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from activities import ActivityDeps
-from agents import registry
+from agents import all_agents
 from contracts.tips import TipDraft
 from core.settings import Settings
 from store import tips
@@ -79,7 +79,7 @@ async def test_a_miss_generates_a_tip_through_temporal_and_then_serves_it_stored
     login: Login,
 ) -> None:
     user_id = await persona_user(sessions)
-    deps = ActivityDeps(sessions=sessions, agents=registry(), tip_ttl=timedelta(hours=1))
+    deps = ActivityDeps(sessions=sessions, agents=all_agents(), tip_ttl=timedelta(hours=1))
     async with (
         build_worker(dev_client, deps, task_queue=app_settings.task_queue),
         serve(make_app(app_settings, dev_client)) as client,

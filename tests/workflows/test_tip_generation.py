@@ -9,7 +9,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ActivityDeps
-from agents import registry
+from agents import all_agents
 from contracts.tips import GenerateTipInput
 from store.models import Tip
 from tests.factories import persona_user
@@ -19,7 +19,7 @@ from workflows.client import generate_tip
 
 
 def deps(sessions: async_sessionmaker[AsyncSession]) -> ActivityDeps:
-    return ActivityDeps(sessions=sessions, agents=registry(), tip_ttl=timedelta(hours=3))
+    return ActivityDeps(sessions=sessions, agents=all_agents(), tip_ttl=timedelta(hours=3))
 
 
 async def tip_count(sessions: async_sessionmaker[AsyncSession]) -> int:
