@@ -14,6 +14,7 @@ LOAD_TIP_CONTEXT = "load_tip_context"
 COMPUTE_AGENT_SNIPPET = "compute_agent_snippet"
 COMPOSE_TIP = "compose_tip"
 STORE_TIP = "store_tip"
+GENERATE_TIP_TEXT = "generate_tip_text"
 
 
 def tip_workflow_id(user_id: UUID) -> str:

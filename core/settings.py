@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     payload_keys: SecretStr = SecretStr("")
     litellm_url: str | None = None
     litellm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=8.0, gt=0)
+    llm_max_tokens: int = Field(default=120, ge=16)
+    llm_temperature: float = Field(default=0.7, ge=0, le=2)
     session_idle_days: int = Field(default=14, ge=1)
     session_absolute_days: int = Field(default=90, ge=1)
     login_token_minutes: int = Field(default=30, ge=1)
