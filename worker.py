@@ -1,6 +1,7 @@
 """The Temporal worker: registers WORKFLOWS and build_activities() on the oO task queue."""
 
 import asyncio
+import logging
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -13,6 +14,9 @@ from core.settings import Settings, get_settings
 from core.temporal import connect
 from store.db import create_engine, create_sessionmaker
 from workflows import WORKFLOWS
+from workflows.schedules import sync_schedules
+
+log = logging.getLogger("oo.worker")
 
 
 def build_worker(client: Client, deps: ActivityDeps, *, task_queue: str) -> Worker:
@@ -37,9 +41,12 @@ def build_deps(settings: Settings) -> ActivityDeps:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Connect and run a worker until cancelled."""
+    """Connect, reconcile the agent schedules with the registry, and run until cancelled."""
     client = await connect(settings)
-    await build_worker(client, build_deps(settings), task_queue=settings.task_queue).run()
+    deps = build_deps(settings)
+    report = await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
+    log.info("agent schedules: %s", report)
+    await build_worker(client, deps, task_queue=settings.task_queue).run()
 
 
 def main() -> None:

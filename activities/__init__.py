@@ -17,6 +17,9 @@ def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         tip.compose_tip,
         tip.store_tip,
         agent.compute_agent_snippet,
+        agent.list_due_users,
+        agent.compute_agent_batch,
+        agent.list_eligible_agents,
     ]
 
 

@@ -22,6 +22,7 @@ from core.temporal import connect
 from store import migrate, sessions, users
 from store.db import create_engine, create_sessionmaker
 from worker import build_deps, build_worker
+from workflows.schedules import sync_schedules
 
 TEMPORAL_START_TIMEOUT_S = 60.0
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -138,7 +139,9 @@ async def _serve(
     server = _Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     )
-    worker = build_worker(client, build_deps(settings), task_queue=settings.task_queue)
+    deps = build_deps(settings)
+    await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
+    worker = build_worker(client, deps, task_queue=settings.task_queue)
     async with worker:
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event

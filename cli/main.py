@@ -9,11 +9,12 @@ from uuid import UUID
 
 import typer
 
-from cli import evaluation
+from cli import evaluation, schedules
 from core.logging import configure_logging
 
 app = typer.Typer(help="oO: one well-timed tip.", no_args_is_help=True, add_completion=False)
 app.add_typer(evaluation.app, name="eval")
+app.add_typer(schedules.app, name="schedules")
 
 
 @app.command()

@@ -15,6 +15,18 @@ COMPUTE_AGENT_SNIPPET = "compute_agent_snippet"
 COMPOSE_TIP = "compose_tip"
 STORE_TIP = "store_tip"
 GENERATE_TIP_TEXT = "generate_tip_text"
+LIST_DUE_USERS = "list_due_users"
+COMPUTE_AGENT_BATCH = "compute_agent_batch"
+LIST_ELIGIBLE_AGENTS = "list_eligible_agents"
+
+
+def agent_sweep_id(agent_id: str) -> str:
+    """The schedule (and workflow id prefix) of an agent's periodic sweep."""
+    return f"agent-sweep-{agent_id}"
+
+
+def recompute_workflow_id(user_id: UUID) -> str:
+    return f"recompute-{user_id}"
 
 
 def tip_workflow_id(user_id: UUID) -> str:

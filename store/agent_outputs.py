@@ -1,13 +1,13 @@
 """Agent outputs: the latest snippet of each agent for each user (upserted)."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.agents import Snippet
-from store.models import AgentOutput
+from store.models import AgentOutput, Consent, User
 
 
 async def upsert_output(
@@ -44,3 +44,27 @@ async def fresh_outputs(
     )
     rows = (await db.scalars(stmt)).all()
     return {r.agent_id: Snippet.model_validate(r.snippet) if r.snippet else None for r in rows}
+
+
+async def due_users(
+    db: AsyncSession,
+    *,
+    agent_id: str,
+    consents: list[str],
+    after: uuid.UUID | None,
+    limit: int,
+    as_of: datetime,
+    horizon: timedelta,
+) -> list[uuid.UUID]:
+    """Active, consenting users whose output of the agent is missing or expires within the
+    horizon, in id order after the cursor."""
+    output = and_(AgentOutput.user_id == User.id, AgentOutput.agent_id == agent_id)
+    fresh = exists().where(output, AgentOutput.expires_at > as_of + horizon)
+    stmt = select(User.id).where(User.status == "active", ~fresh)
+    for name in consents:
+        stmt = stmt.where(
+            exists().where(Consent.user_id == User.id, Consent.name == name, Consent.granted)
+        )
+    if after is not None:
+        stmt = stmt.where(User.id > after)
+    return list((await db.scalars(stmt.order_by(User.id).limit(limit))).all())

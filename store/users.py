@@ -78,3 +78,17 @@ async def write_inferred(
             row.source = "inferred"
     await db.flush()
     return {key: row.value for key, row in rows.items()}
+
+
+async def active_users(db: AsyncSession, *, user_ids: Sequence[uuid.UUID]) -> list[User]:
+    """The given users that are active (a user being deleted is skipped)."""
+    stmt = select(User).where(User.id.in_(user_ids), User.status == "active").order_by(User.id)
+    return list((await db.scalars(stmt)).all())
+
+
+async def user_set_preferences(
+    db: AsyncSession, *, user_id: uuid.UUID, scope: str
+) -> dict[str, Any]:
+    """The preferences of a scope that the user set themselves."""
+    rows = await _scope_rows(db, user_id=user_id, scope=scope)
+    return {p.key: p.value for p in rows if p.source == "user"}

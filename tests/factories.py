@@ -45,10 +45,14 @@ def history_at_hour(
 
 
 async def persona_user(
-    sessions: async_sessionmaker[AsyncSession], *, seed: int = 1, now: datetime | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    seed: int = 1,
+    now: datetime | None = None,
+    days: int = 60,
 ) -> uuid.UUID:
     """A consenting user with a persona's history."""
-    persona = make_persona(seed, end=now or datetime.now(UTC))
+    persona = make_persona(seed, end=now or datetime.now(UTC), days=days)
     async with sessions.begin() as db:
         user = await users.create_user(
             db, display_name=None, tz=persona.truth.tz, consents=DEMO_CONSENTS

@@ -1,7 +1,9 @@
 """Temporal workflow definitions. WORKFLOWS is the one list the worker and tests register."""
 
+from workflows.agent_sweep import AgentSweepWorkflow
+from workflows.recompute import RecomputeWorkflow
 from workflows.tip_generation import GenerateTipWorkflow
 
-WORKFLOWS = [GenerateTipWorkflow]
+WORKFLOWS = [AgentSweepWorkflow, GenerateTipWorkflow, RecomputeWorkflow]
 
-__all__ = ["WORKFLOWS", "GenerateTipWorkflow"]
+__all__ = ["WORKFLOWS", "AgentSweepWorkflow", "GenerateTipWorkflow", "RecomputeWorkflow"]

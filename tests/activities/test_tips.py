@@ -48,12 +48,12 @@ async def test_context_lists_stale_agents_until_they_are_computed(
     assert computed.snippet.facts["preferred_hour"] == prefs["preferred_hour"]
 
     ctx = await env.run(tips.load_tip_context, TipContextInput(user_id=user_id, as_of=NOW))
-    assert ctx.stale_agent_ids == []
-    assert [s.agent_id for s in ctx.snippets] == ["time-of-day"]
+    assert "time-of-day" not in ctx.stale_agent_ids
+    assert "time-of-day" in [s.agent_id for s in ctx.snippets]
     # Once expired, the agent is stale again.
     later = NOW + timedelta(hours=2)
     ctx = await env.run(tips.load_tip_context, TipContextInput(user_id=user_id, as_of=later))
-    assert ctx.stale_agent_ids == ["time-of-day"]
+    assert "time-of-day" in ctx.stale_agent_ids
 
 
 async def test_storing_a_tip_twice_for_one_run_keeps_one_tip(

@@ -41,9 +41,9 @@ async def test_a_tip_is_generated_and_stored_on_the_time_skipping_server(
             id=f"tip-{user_id}",
             task_queue=task_queue,
         )
-    assert tip.agent_ids == ["time-of-day"]
     assert tip.generator == "composer"
-    assert "your" in tip.text.lower()
+    assert set(tip.agent_ids) <= set(all_agents())
+    assert tip.text
     assert await tip_count(sessions) == 1
 
 
