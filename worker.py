@@ -1,14 +1,16 @@
 """The Temporal worker: registers WORKFLOWS and build_activities() on the oO task queue."""
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import ActivityDeps, build_activities
+from activities import ActivityDeps, LlmConfig, build_activities, build_llm_activities
 from agents import all_agents
+from contracts.temporal import llm_task_queue
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -19,16 +21,47 @@ from workflows.schedules import sync_schedules
 log = logging.getLogger("oo.worker")
 
 
-def build_worker(client: Client, deps: ActivityDeps, *, task_queue: str) -> Worker:
-    """A worker for every workflow and activity of oO."""
-    return Worker(
+class Workers:
+    """The workers of one process: the main task queue and the LLM task queue beside it."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> "Workers":
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def run(self) -> None:
+        """Run every worker until cancelled (use either this or `async with`, not both)."""
+        await asyncio.gather(*(worker.run() for worker in self.workers))
+
+
+def build_worker(
+    client: Client, deps: ActivityDeps, *, task_queue: str, llm_concurrency: int = 8
+) -> Workers:
+    """Workers for every workflow and activity of oO."""
+    # Let running activities finish on shutdown instead of cancelling them at once.
+    grace = timedelta(seconds=10)
+    main = Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(deps),
-        # Let running activities finish on shutdown instead of cancelling them at once.
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=grace,
     )
+    llm = Worker(
+        client,
+        task_queue=llm_task_queue(task_queue),
+        activities=build_llm_activities(deps),
+        max_concurrent_activities=llm_concurrency,
+        graceful_shutdown_timeout=grace,
+    )
+    return Workers([main, llm])
 
 
 def build_deps(settings: Settings) -> ActivityDeps:
@@ -37,6 +70,14 @@ def build_deps(settings: Settings) -> ActivityDeps:
         sessions=create_sessionmaker(engine),
         agents=all_agents(),
         tip_ttl=timedelta(minutes=settings.tip_ttl_minutes),
+        tip_daily_budget=settings.tip_daily_budget,
+        llm=LlmConfig(
+            url=settings.litellm_url,
+            api_key=settings.litellm_api_key,
+            timeout_s=settings.llm_timeout_seconds,
+            max_tokens=settings.llm_max_tokens,
+            temperature=settings.llm_temperature,
+        ),
     )
 
 
@@ -46,7 +87,10 @@ async def run_worker(settings: Settings) -> None:
     deps = build_deps(settings)
     report = await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
     log.info("agent schedules: %s", report)
-    await build_worker(client, deps, task_queue=settings.task_queue).run()
+    workers = build_worker(
+        client, deps, task_queue=settings.task_queue, llm_concurrency=settings.llm_concurrency
+    )
+    await workers.run()
 
 
 def main() -> None:

@@ -36,17 +36,21 @@ def cookie_name(state: AppState) -> str:
     return SECURE_COOKIE_NAME if state.settings.secure_cookies else COOKIE_NAME
 
 
-async def current_user(request: Request, state: StateDep, db: DbDep) -> User:
-    """The signed-in user, from the server-side session named by the cookie."""
+async def current_user(request: Request, state: StateDep) -> User:
+    """The signed-in user, from the server-side session named by the cookie.
+
+    Its own short transaction: a handler that then waits on a workflow holds no connection.
+    """
     sid = request.cookies.get(cookie_name(state))
     user = None
     if sid:
-        user = await sessions.user_for_session(
-            db,
-            sid=sid,
-            now=datetime.now(UTC),
-            idle=timedelta(days=state.settings.session_idle_days),
-        )
+        async with state.sessions.begin() as db:
+            user = await sessions.user_for_session(
+                db,
+                sid=sid,
+                now=datetime.now(UTC),
+                idle=timedelta(days=state.settings.session_idle_days),
+            )
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in to see your tip")
     return user

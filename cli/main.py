@@ -97,7 +97,10 @@ def tip(user_id: Annotated[UUID, typer.Argument(help="The user's id.")]) -> None
         settings = get_settings()
         client = await connect(settings)
         inp = GenerateTipInput(user_id=user_id, reason="cli")
-        return (await generate_tip(client, inp, task_queue=settings.task_queue)).text
+        outcome = await generate_tip(client, inp, task_queue=settings.task_queue)
+        if outcome.tip is None:
+            return f"no tip now ({outcome.status})"
+        return f"{outcome.tip.text}  [{outcome.tip.generator}: {', '.join(outcome.tip.agent_ids)}]"
 
     try:
         typer.echo(asyncio.run(run()))

@@ -2,8 +2,14 @@
 
 from uuid import UUID
 
-# The main task queue is a setting (OO_TASK_QUEUE, default "oo"); LLM calls get their own.
-LLM_TASK_QUEUE = "oo-llm"
+# The main task queue is a setting (OO_TASK_QUEUE, default "oo"); LLM calls get their own
+# queue beside it ("oo-llm") so that their concurrency is capped independently.
+LLM_QUEUE_SUFFIX = "-llm"
+
+
+def llm_task_queue(task_queue: str) -> str:
+    return f"{task_queue}{LLM_QUEUE_SUFFIX}"
+
 
 SEARCH_ATTRIBUTE_USER_ID = "OoUserId"
 SEARCH_ATTRIBUTE_AGENT_ID = "OoAgentId"

@@ -10,13 +10,19 @@ from contracts.agents import Snippet
 
 TipKind = Literal["advice", "todo"]
 TipGenerator = Literal["composer", "llm"]
+TipReason = Literal["miss", "next", "cli", "proactive"]
+# What a generation decided: a new tip, or why not (a valid answer, not an error).
+TipStatus = Literal["tip", "nothing", "quiet", "budget"]
+
+# Below this salience a snippet is not worth a tip: "nothing now" is the better answer.
+MIN_TIP_SALIENCE = 0.15
 
 
 class GenerateTipInput(BaseModel):
     """Input of GenerateTipWorkflow."""
 
     user_id: UUID
-    reason: Literal["miss", "next", "cli"] = "miss"
+    reason: TipReason = "miss"
 
 
 class TipContextInput(BaseModel):
@@ -25,12 +31,18 @@ class TipContextInput(BaseModel):
 
 
 class TipContext(BaseModel):
-    """The eligible agents of a user, their fresh snippets and which ones need recomputing."""
+    """What a tip decision needs: eligible agents, fresh snippets, stale ones, budget, clock."""
 
     user_id: UUID
     agent_ids: list[str]
     snippets: list[Snippet] = Field(default_factory=list)
     stale_agent_ids: list[str] = Field(default_factory=list)
+    local_time: str = ""
+    quiet_now: bool = False
+    tips_left_today: int = 1
+    llm_enabled: bool = False
+    llm_budget_ms: int = 8000
+    next_tip_at: datetime | None = None
 
 
 class AgentComputeInput(BaseModel):
@@ -58,14 +70,29 @@ class TipDraft(BaseModel):
     generator: TipGenerator = "composer"
     model: str | None = None
     prompt_version: str | None = None
+    latency_ms: int | None = None
+
+
+class Candidate(BaseModel):
+    """A snippet that was considered, for the decision log."""
+
+    agent_id: str
+    salience: float
 
 
 class StoreTipInput(BaseModel):
+    """A decision to store: with a draft it becomes the new tip, without one it is logged."""
+
     user_id: UUID
-    draft: TipDraft
-    # The workflow run id: storing twice for one run keeps one tip.
+    status: TipStatus
+    reason: TipReason
+    draft: TipDraft | None = None
+    candidates: list[Candidate] = Field(default_factory=list)
+    # The workflow run id: storing twice for one run keeps one tip and one decision.
     run_id: str
     as_of: datetime
+    started_at: datetime | None = None
+    next_tip_at: datetime | None = None
 
 
 class TipRead(BaseModel):
@@ -78,3 +105,11 @@ class TipRead(BaseModel):
     generator: TipGenerator
     created_at: datetime
     expires_at: datetime
+
+
+class TipOutcome(BaseModel):
+    """The result of GenerateTipWorkflow: the current tip, or none and why."""
+
+    status: TipStatus
+    tip: TipRead | None = None
+    next_tip_at: datetime | None = None

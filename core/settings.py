@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     login_token_minutes: int = Field(default=30, ge=1)
     tip_ttl_minutes: int = Field(default=180, ge=1)
     tip_wait_seconds: float = Field(default=15.0, gt=0)
+    # Generated tips per user per local day; past it, the current tip stays.
+    tip_daily_budget: int = Field(default=12, ge=1)
+    # Concurrent LLM calls per worker (the oo-llm task queue is capped independently).
+    llm_concurrency: int = Field(default=8, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("public_url", "temporal_ui_url")

@@ -231,8 +231,29 @@ class Tip(Base):
     prompt_version: Mapped[str | None] = mapped_column(String(32))
     # The generating workflow run: storing twice for one run keeps one tip.
     run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class TipDecision(Base):
+    """Every tip decision with what was considered, for offline evaluation."""
+
+    __tablename__ = "tip_decisions"
+    __erasure__ = "delete"
+    __table_args__ = (Index("ix_tip_decisions_user_decided", "user_id", "decided_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    tip_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    generator: Mapped[str | None] = mapped_column(String(16))
+    candidates: Mapped[list[Any]]
+    chosen: Mapped[list[Any]]
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime]
 
 
 class DeletionAudit(Base):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.common import SearchAttributeKey
 
+from agents.registry import Agent
 from cli.seed import DEMO_CONSENTS
 from contracts.agents import TaskCompletion, UserHistory
 from contracts.temporal import SEARCH_ATTRIBUTES
@@ -61,3 +62,36 @@ async def persona_user(
             db, user_id=user.id, completions=persona.history.completions, source="demo"
         )
     return user.id
+
+
+def fixed_agent(
+    agent_id: str = "fixed",
+    *,
+    salience: float = 0.8,
+    text: str = "Do the one thing.",
+    kind: str = "advice",
+) -> Agent:
+    """An agent that always says the same thing: deterministic workflow and API tests."""
+    from contracts.agents import AgentManifest, Snippet
+
+    manifest = AgentManifest(
+        id=agent_id,
+        version="1.0.0",
+        ttl=timedelta(hours=1),
+        cadence=timedelta(hours=1),
+        inputs=["task_completions"],
+        consents=["todoist.read"],
+    )
+
+    def compute(history: UserHistory, prefs: object, now: datetime) -> Snippet:
+        return Snippet(
+            agent_id=agent_id,
+            agent_version="1.0.0",
+            text=text,
+            kind=kind,
+            facts={"n": len(history.completions)},
+            salience=salience,
+            expires_at=now + manifest.ttl,
+        )
+
+    return Agent(manifest=manifest, compute=compute)

@@ -7,6 +7,12 @@ function show(text, state) {
   tipEl.dataset.state = state;
 }
 
+function nothingNow(nextAt) {
+  if (!nextAt) return "Nothing now.";
+  const at = new Date(nextAt).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+  return `Nothing now. Next tip around ${at}.`;
+}
+
 async function loginFromFragment() {
   const match = location.hash.match(/^#login=([A-Za-z0-9_-]+)$/);
   if (!match) return true;
@@ -38,8 +44,9 @@ async function loadTip(attempt = 0) {
     return;
   }
   if (!res.ok) return show("Nothing now. Try again in a moment.", "quiet");
-  const tip = await res.json();
-  show(tip.text, "tip");
+  const outcome = await res.json();
+  if (outcome.tip) return show(outcome.tip.text, "tip");
+  show(nothingNow(outcome.next_tip_at), "quiet");
 }
 
 loginFromFragment().then((ok) => ok && loadTip());

@@ -13,7 +13,7 @@ from temporalio.common import (
 )
 
 from contracts.temporal import SEARCH_ATTRIBUTE_USER_ID, tip_workflow_id
-from contracts.tips import GenerateTipInput, TipRead
+from contracts.tips import GenerateTipInput, TipOutcome
 from workflows.tip_generation import GenerateTipWorkflow
 
 USER_ID_KEY = SearchAttributeKey.for_keyword(SEARCH_ATTRIBUTE_USER_ID)
@@ -25,8 +25,8 @@ def user_search_attributes(user_id: UUID) -> TypedSearchAttributes:
     return TypedSearchAttributes([SearchAttributePair(USER_ID_KEY, str(user_id))])
 
 
-async def generate_tip(client: Client, inp: GenerateTipInput, *, task_queue: str) -> TipRead:
-    """Start (or join the running) tip generation of a user and wait for its tip."""
+async def generate_tip(client: Client, inp: GenerateTipInput, *, task_queue: str) -> TipOutcome:
+    """Start (or join the running) tip generation of a user and wait for its outcome."""
     handle = await client.start_workflow(
         GenerateTipWorkflow.run,
         inp,

@@ -1,3 +1,4 @@
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -8,13 +9,14 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from activities import ActivityDeps
+from activities import ActivityDeps, LlmConfig
 from agents import all_agents
-from contracts.tips import TipDraft
+from contracts.tips import StoreTipInput, TipDraft
 from core.settings import Settings
 from store import tips
 from tests.api.conftest import serve
-from tests.factories import persona_user
+from tests.factories import fixed_agent, persona_user
+from tests.fakes.litellm import fake_litellm
 from worker import build_worker
 
 Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
@@ -36,20 +38,24 @@ async def test_a_stored_tip_is_served_from_the_database_even_with_temporal_down(
     login: Login,
 ) -> None:
     user_id = await persona_user(sessions)
+    inp = StoreTipInput(
+        user_id=user_id,
+        status="tip",
+        reason="next",
+        draft=TipDraft(text="Stored tip."),
+        run_id="r1",
+        as_of=datetime.now(UTC),
+    )
     async with sessions.begin() as db:
-        stored = await tips.store_tip(
-            db,
-            user_id=user_id,
-            draft=TipDraft(text="Stored tip."),
-            run_id="r1",
-            now=datetime.now(UTC),
-            ttl=timedelta(hours=1),
-        )
+        stored = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
+    assert stored.tip is not None
     async with serve(make_app(offline_settings)) as client:
         assert (await login(client, user_id)).status_code == 200
         res = await client.get("/api/tip")
     assert res.status_code == 200
-    assert res.json()["id"] == str(stored.id) and res.json()["text"] == "Stored tip."
+    assert res.json()["status"] == "tip"
+    assert res.json()["tip"]["id"] == str(stored.tip.id)
+    assert res.json()["tip"]["text"] == "Stored tip."
 
 
 async def test_a_miss_with_temporal_down_is_a_quick_503_with_retry_after(
@@ -89,6 +95,36 @@ async def test_a_miss_generates_a_tip_through_temporal_and_then_serves_it_stored
         second = await client.get("/api/tip")
         ready = await client.get("/readyz")
     assert first.status_code == 200, first.text
-    assert set(first.json()["agent_ids"]) <= set(all_agents())
-    assert second.json() == first.json()
+    body = first.json()
+    assert body["status"] in {"tip", "nothing"}
+    if body["tip"]:
+        assert set(body["tip"]["agent_ids"]) <= set(all_agents())
+        assert second.json() == body
     assert ready.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+
+
+async def test_200_concurrent_requests_for_a_new_tip_make_one_llm_call(
+    make_app: Callable[..., FastAPI],
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    dev_client: Client,
+    login: Login,
+) -> None:
+    user_id = await persona_user(sessions)
+    with fake_litellm(reply="S1 advice: One clear step now.", latency_s=1.5) as llm:
+        deps = ActivityDeps(
+            sessions=sessions,
+            agents={"fixed": fixed_agent()},
+            tip_ttl=timedelta(hours=1),
+            llm=LlmConfig(url=llm.url, timeout_s=10),
+        )
+        async with (
+            build_worker(dev_client, deps, task_queue=app_settings.task_queue),
+            serve(make_app(app_settings, dev_client)) as client,
+        ):
+            await login(client, user_id)
+            responses = await asyncio.gather(*(client.post("/api/tip/next") for _ in range(200)))
+        assert len(llm.chat_calls) == 1
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.json()["tip"]["id"] for r in responses}) == 1
+    assert responses[0].json()["tip"]["generator"] == "llm"
