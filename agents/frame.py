@@ -77,8 +77,8 @@ class HistoryFrame:
     t: F64  # UTC epoch seconds
     local: F64  # local wall-clock epoch seconds
     task: I64  # task key codes
-    project: I64  # project codes, -1 when none
-    project_keys: list[str]
+    project: I64  # index into project_keys, -1 when none
+    project_keys: list[str]  # sorted; may include projects whose events were all dropped
     due_local: F64  # local due (start of the due day when all-day), NaN when none
     due_all_day: B
     priority: I64
@@ -130,11 +130,15 @@ def _columns(history: UserHistory) -> tuple[F64, I64, I64, list[str], F64, B, I6
         for c in history.completions
     ]
     cols = list(zip(*rows, strict=True)) if rows else [()] * 7
-    keys = [k for k in projects if k is not None]
+    # Project codes index the sorted keys, so that codes and ties are stable across histories.
+    keys = sorted(k for k in projects if k is not None)
+    recode = np.full(len(projects), -1, dtype=np.int64)
+    for code, k in enumerate(keys):
+        recode[projects[k] + 1] = code
     return (
         np.asarray(cols[0], dtype=np.float64),
         np.asarray(cols[1], dtype=np.int64),
-        np.asarray(cols[2], dtype=np.int64),
+        recode[np.asarray(cols[2], dtype=np.int64) + 1],
         keys,
         np.asarray(cols[3], dtype=np.float64),
         np.asarray(cols[4], dtype=bool),

@@ -72,3 +72,18 @@ def test_the_frame_is_cached_per_now() -> None:
     first = frame_of(history, NOW)
     assert frame_of(history, NOW) is first
     assert frame_of(history, NOW + timedelta(hours=1)) is not first
+
+
+def test_project_codes_index_sorted_keys() -> None:
+    history = UserHistory(
+        completions=[
+            TaskCompletion(task_key="1", project_key="zeta", completed_at=NOW - timedelta(hours=3)),
+            TaskCompletion(task_key="2", project_key=None, completed_at=NOW - timedelta(hours=2)),
+            TaskCompletion(
+                task_key="3", project_key="alpha", completed_at=NOW - timedelta(hours=1)
+            ),
+        ]
+    )
+    frame = build_frame(history, NOW)
+    assert frame.project_keys == ["alpha", "zeta"]
+    assert frame.project.tolist() == [1, -1, 0]
