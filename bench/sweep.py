@@ -25,7 +25,7 @@ from activities import ActivityDeps
 from activities.agents import AgentActivities
 from agents import all_agents
 from cli.seed import seed_users
-from cli.temporal_server import find_binary
+from cli.temporal_server import dynamic_config_args, find_binary
 from contracts.compute import AgentSweepInput, ComputeBatchInput, DueUsersInput
 from contracts.temporal import SEARCH_ATTRIBUTES
 from core.crypto import new_key_spec
@@ -99,6 +99,7 @@ async def measure(users: int) -> dict[str, Any]:
         search_attributes=[SearchAttributeKey.for_keyword(n) for n in SEARCH_ATTRIBUTES],
         ui=False,
         dev_server_log_level="error",
+        dev_server_extra_args=dynamic_config_args(),
     )
     rows: dict[str, Any] = {}
     try:

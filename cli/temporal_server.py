@@ -13,6 +13,19 @@ from contracts.temporal import SEARCH_ATTRIBUTES
 
 _PR_SET_PDEATHSIG = 1
 
+# The history service reads its transfer queue at most 20 times a second by default, which
+# adds up to 50 ms to every workflow and activity task hand-off: a tip (four hand-offs) took
+# ~250 ms instead of ~50 ms. Reading more often costs next to nothing on one machine.
+DEV_SERVER_DYNAMIC_CONFIG = {"history.transferProcessorMaxPollRPS": "1000"}
+
+
+def dynamic_config_args() -> list[str]:
+    """`--dynamic-config-value` flags for `temporal server start-dev`."""
+    args: list[str] = []
+    for key, value in DEV_SERVER_DYNAMIC_CONFIG.items():
+        args += ["--dynamic-config-value", f"{key}={value}"]
+    return args
+
 
 class BinaryNotFoundError(RuntimeError):
     pass
@@ -57,6 +70,7 @@ def start_dev_server(
     ]
     for name in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{name}=Keyword"]
+    args += dynamic_config_args()
     if codec_url:
         args += ["--ui-codec-endpoint", codec_url]
     log = log_file.open("ab")

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from cli.temporal_server import find_binary
+from cli.temporal_server import dynamic_config_args, find_binary
 from core.crypto import new_key_spec
 from core.settings import Settings
 from core.temporal import data_converter
@@ -94,6 +94,7 @@ async def dev_env(payload_keys: str) -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=dev_search_attributes(),
         ui=False,
         dev_server_log_level="error",
+        dev_server_extra_args=dynamic_config_args(),
     )
     yield env
     await env.shutdown()
