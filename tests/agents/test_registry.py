@@ -66,3 +66,35 @@ def test_third_party_agents_come_from_the_entry_point_group(
     found = reg.discover()
     assert "plugin" in found and "time-of-day" in found  # a broken plugin is skipped, logged
     sys.modules.pop("oo_plugin_agent", None)
+
+
+async def test_a_dropped_in_agent_module_is_used_for_tips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    import agents
+    from agents.composer import compose
+    from contracts.agents import UserHistory
+
+    (tmp_path / "zz_dropped_in.py").write_text(
+        "from datetime import timedelta\n"
+        "from contracts.agents import AgentManifest, Snippet\n"
+        "MANIFEST = AgentManifest(id='dropped-in', version='0.0.1', ttl=timedelta(hours=1),"
+        " cadence=timedelta(hours=1), inputs=['task_completions'], consents=['todoist.read'])\n"
+        "def compute(history, prefs, now):\n"
+        "    return Snippet(agent_id='dropped-in', agent_version='0.0.1', text='Dropped in.',"
+        " salience=1.0, expires_at=now + MANIFEST.ttl)\n"
+    )
+    # The package scan sees the new module exactly as if it had been added to agents/.
+    monkeypatch.setattr(agents, "__path__", [*agents.__path__, str(tmp_path)])
+    found = discover()
+    assert "dropped-in" in found and "time-of-day" in found
+    now = datetime.now(UTC)
+    snippets = [
+        s
+        for a in eligible(found, {"todoist.read"})
+        if (s := a.compute(UserHistory(), {}, now)) is not None
+    ]
+    assert compose(snippets, now).agent_ids == ["dropped-in"]
+    sys.modules.pop("agents.zz_dropped_in", None)
