@@ -35,6 +35,8 @@ test: lint typecheck unit
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.agents
+	$(BIN)/python -m bench.sweep
+	$(BIN)/python -m bench.tip_generate
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
