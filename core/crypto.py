@@ -3,7 +3,7 @@
 import base64
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -16,15 +16,19 @@ _NONCE_BYTES = 12
 _PAYLOAD_AAD = b"oo/temporal-payload"
 
 
-class UnknownKeyError(Exception):
+class CryptoError(Exception):
+    """Base of every error of oO's encryption (payload codec and token vault)."""
+
+
+class UnknownKeyError(CryptoError):
     """A ciphertext names a key id this process does not hold."""
 
 
-class DecryptionError(Exception):
+class DecryptionError(CryptoError):
     """A ciphertext was tampered with, truncated or sealed under other data."""
 
 
-class KeyConfigError(ValueError):
+class KeyConfigError(CryptoError, ValueError):
     """The configured key ring is malformed."""
 
 
@@ -32,7 +36,7 @@ class KeyConfigError(ValueError):
 class KeyRing:
     """Named 256-bit keys; the first is used to encrypt, every one can decrypt."""
 
-    keys: dict[str, bytes]
+    keys: dict[str, bytes] = field(repr=False)
     current: str
 
     @classmethod
@@ -51,7 +55,7 @@ class KeyRing:
                 raise KeyConfigError(f"key {kid!r} must be 32 bytes")
             keys[kid] = key
         if not keys:
-            raise KeyConfigError("no payload key configured (OO_PAYLOAD_KEYS)")
+            raise KeyConfigError("no key configured")
         return cls(keys=keys, current=next(iter(keys)))
 
     def aead(self, kid: str) -> AESGCM:

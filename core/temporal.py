@@ -6,13 +6,16 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
-from core.crypto import EncryptionCodec, KeyRing
+from core.crypto import EncryptionCodec, KeyConfigError, KeyRing
 from core.settings import Settings
 
 
 def data_converter(settings: Settings) -> DataConverter:
     """Pydantic payloads, encrypted; failure messages and stack traces encoded too."""
-    ring = KeyRing.parse(settings.payload_keys.get_secret_value())
+    try:
+        ring = KeyRing.parse(settings.payload_keys.get_secret_value())
+    except KeyConfigError as exc:
+        raise KeyConfigError(f"OO_PAYLOAD_KEYS: {exc}") from None
     return dataclasses.replace(
         pydantic_data_converter,
         payload_codec=EncryptionCodec(ring),

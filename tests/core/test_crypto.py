@@ -53,3 +53,10 @@ def test_secrets_never_show_in_settings_repr() -> None:
     settings = Settings(payload_keys=spec, litellm_api_key="sk-canary")  # type: ignore[arg-type]
     assert spec.split(":")[1] not in repr(settings)
     assert "sk-canary" not in repr(settings)
+
+
+def test_a_key_ring_never_shows_its_keys() -> None:
+    spec = new_key_spec("k9")
+    ring = KeyRing.parse(spec)
+    assert "k9" in repr(ring)
+    assert spec.split(":")[1] not in repr(ring) and str(ring.keys["k9"]) not in repr(ring)
