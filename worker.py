@@ -14,6 +14,7 @@ from contracts.temporal import llm_task_queue
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from core.tracing import configure_tracing
 from store.db import create_engine, create_sessionmaker
 from workflows import WORKFLOWS
 from workflows.schedules import sync_schedules
@@ -83,6 +84,7 @@ def build_deps(settings: Settings) -> ActivityDeps:
 
 async def run_worker(settings: Settings) -> None:
     """Connect, reconcile the agent schedules with the registry, and run until cancelled."""
+    configure_tracing(settings)  # best effort: the server is looked up in the background
     client = await connect(settings)
     deps = build_deps(settings)
     report = await sync_schedules(client, deps.agents, task_queue=settings.task_queue)

@@ -29,6 +29,7 @@ from contracts.temporal import (
     LIST_ELIGIBLE_AGENTS,
 )
 from contracts.tips import AgentComputeInput, AgentComputeResult
+from core.tracing import span
 from store import agent_outputs, history, users
 
 
@@ -57,8 +58,12 @@ class AgentActivities:
     ) -> Snippet | None:
         """Infer, compute and upsert one agent's output for one user (idempotent)."""
         user_prefs = await users.user_set_preferences(db, user_id=user_id, scope=agent.id)
-        # numpy work runs on a thread so that it never blocks the worker's event loop.
-        inferred, snippet = await asyncio.to_thread(infer_and_compute, agent, hist, user_prefs, now)
+        with span("agent.compute", user_id=user_id, agent_id=agent.id) as traced:
+            # numpy work runs on a thread so that it never blocks the worker's event loop.
+            inferred, snippet = await asyncio.to_thread(
+                infer_and_compute, agent, hist, user_prefs, now
+            )
+            traced.set(salience=snippet.salience if snippet else None, has_snippet=bool(snippet))
         await users.write_inferred(db, user_id=user_id, scope=agent.id, values=inferred)
         await agent_outputs.upsert_output(
             db,
@@ -106,12 +111,14 @@ class AgentActivities:
     async def compute_agent_batch(self, inp: ComputeBatchInput) -> ComputeBatchResult:
         """Compute the agent for a batch of users in one transaction, heartbeating per user."""
         agent = self._agent(inp.agent_id)
-        async with self._deps.sessions.begin() as db:
-            batch = await users.active_users(db, user_ids=inp.user_ids)
-            histories = await history.load_histories(db, users=batch)
-            for done, user in enumerate(batch, start=1):
-                await self._compute(db, agent, user.id, histories[user.id], inp.as_of)
-                activity.heartbeat(done)
+        with span("agent.compute_batch", agent_id=agent.id, users=len(inp.user_ids)) as traced:
+            async with self._deps.sessions.begin() as db:
+                batch = await users.active_users(db, user_ids=inp.user_ids)
+                histories = await history.load_histories(db, users=batch)
+                for done, user in enumerate(batch, start=1):
+                    await self._compute(db, agent, user.id, histories[user.id], inp.as_of)
+                    activity.heartbeat(done)
+            traced.set(computed=len(batch))
         return ComputeBatchResult(computed=len(batch), skipped=len(inp.user_ids) - len(batch))
 
     @activity.defn(name=LIST_ELIGIBLE_AGENTS)

@@ -21,6 +21,7 @@ from agents.orchestrator import ORCHESTRATOR_PROMPT_VERSION, build_messages, par
 from contracts.errors import LLM_BAD_REQUEST, LLM_NOT_CONFIGURED, LLM_REJECTED, LLM_UNAVAILABLE
 from contracts.llm import GeneratedTip, GenerateTipTextInput
 from contracts.temporal import GENERATE_TIP_TEXT
+from core.tracing import span
 
 TIP_MODEL_ALIAS = "tip-generator"
 RETRY_AFTER_CAP = timedelta(seconds=30)
@@ -141,17 +142,22 @@ class LlmActivities:
                 "LiteLLM is not configured", type=LLM_NOT_CONFIGURED, non_retryable=True
             )
         snippets = [s for s in inp.snippets if s.expires_at > inp.as_of]
-        started = time.perf_counter()
-        response = await self._post(self._base_url, build_messages(snippets, inp.local_time))
-        latency_ms = round((time.perf_counter() - started) * 1000)
-        _check_status(response)
-        content, model = _reply_of(response)
-        reply = parse_reply(content, snippets)
-        secrets = [self._api_key.get_secret_value()] if self._api_key else []
-        verdict = check_tip(reply.text, secrets=secrets)
-        if not verdict.ok:
-            activity.logger.warning("LLM tip rejected by the guard: %s", verdict.reason)
-            raise _rejected(verdict.reason or "guard")
+        # A failure is recorded on the span as its error type (LlmUnavailable, LlmRejected...).
+        with span("llm.generate_tip_text", model=TIP_MODEL_ALIAS, snippets=len(snippets)) as traced:
+            started = time.perf_counter()
+            response = await self._post(self._base_url, build_messages(snippets, inp.local_time))
+            latency_ms = round((time.perf_counter() - started) * 1000)
+            traced.set(latency_ms=latency_ms, http_status=response.status_code)
+            _check_status(response)
+            content, model = _reply_of(response)
+            reply = parse_reply(content, snippets)
+            secrets = [self._api_key.get_secret_value()] if self._api_key else []
+            verdict = check_tip(reply.text, secrets=secrets)
+            traced.set(guard=verdict.reason or "ok", served_model=model)
+            if not verdict.ok:
+                activity.logger.warning("LLM tip rejected by the guard: %s", verdict.reason)
+                raise _rejected(verdict.reason or "guard")
+            traced.set(outcome="ok", agent_ids=reply.agent_ids)
         return GeneratedTip(
             text=verdict.text,
             kind=reply.kind,

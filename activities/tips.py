@@ -20,6 +20,7 @@ from contracts.tips import (
     TipDraft,
     TipOutcome,
 )
+from core.tracing import span
 from store import agent_outputs, tips, users
 
 # Quiet hours and the best hour are the time-of-day agent's inferences (or the user's edits).
@@ -94,5 +95,15 @@ class TipActivities:
     @activity.defn(name=STORE_TIP)
     async def store_tip(self, inp: StoreTipInput) -> TipOutcome:
         """Store the decision, and its tip if there is one, once per workflow run."""
-        async with self._deps.sessions.begin() as db:
-            return await tips.store_outcome(db, inp=inp, ttl=self._deps.tip_ttl)
+        draft = inp.draft
+        with span(
+            "tip.store",
+            user_id=inp.user_id,
+            status=inp.status,
+            reason=inp.reason,
+            generator=draft.generator if draft else None,
+            agent_ids=draft.agent_ids if draft else None,
+            candidates=len(inp.candidates),
+        ):
+            async with self._deps.sessions.begin() as db:
+                return await tips.store_outcome(db, inp=inp, ttl=self._deps.tip_ttl)

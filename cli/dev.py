@@ -19,6 +19,7 @@ from cli.seed import seed_demo_user
 from cli.temporal_server import start_dev_server, stop_process
 from core.settings import Settings
 from core.temporal import connect
+from core.tracing import configure_tracing
 from store import migrate, sessions, users
 from store.db import create_engine, create_sessionmaker
 from worker import build_deps, build_worker
@@ -140,6 +141,7 @@ async def _serve(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     )
     deps = build_deps(settings)
+    configure_tracing(settings)
     await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
     worker = build_worker(client, deps, task_queue=settings.task_queue)
     async with worker:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     tip_daily_budget: int = Field(default=12, ge=1)
     # Concurrent LLM calls per worker (the oo-llm task queue is capped independently).
     llm_concurrency: int = Field(default=8, ge=1)
+    # MLflow tracing (best effort, never on the critical path); unset → no tracing.
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment: str = "oo"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("public_url", "temporal_ui_url")
