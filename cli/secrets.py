@@ -1,11 +1,17 @@
 """Secrets for the embedded dev set-up: generated once into .oo/secrets.env."""
 
 import os
+import secrets
 from pathlib import Path
 
 from core.crypto import new_key_spec
 
-GENERATED = {"OO_PAYLOAD_KEYS": new_key_spec}
+GENERATED = {
+    "OO_PAYLOAD_KEYS": new_key_spec,
+    "OO_MASTER_KEYS": new_key_spec,
+    "OO_ADMIN_TOKEN": lambda: secrets.token_urlsafe(32),
+    "OO_HASH_SALT": lambda: secrets.token_urlsafe(32),
+}
 
 
 def ensure_secrets(data_dir: Path) -> Path:

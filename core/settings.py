@@ -26,6 +26,30 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # Comma-separated "key-id:base64-32-bytes" entries; the first encrypts, all decrypt.
     payload_keys: SecretStr = SecretStr("")
+    # Master keys of the token vault ("kid:base64,...", first wraps new data keys).
+    master_keys: SecretStr = SecretStr("")
+    # Bearer token for automation (POST /api/auth/token) and the Temporal UI codec endpoints.
+    admin_token: SecretStr = SecretStr("")
+    # Keyed hash of provider ids (task and project keys are never stored in clear).
+    hash_salt: SecretStr = SecretStr("")
+    # OpenID Connect login (any issuer; Google by default) — also the Google OAuth client.
+    oidc_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    # A fresh login is required for account deletion: signed in within this many minutes.
+    fresh_login_minutes: int = Field(default=10, ge=1)
+    # Todoist OAuth client and API.
+    todoist_client_id: str | None = None
+    todoist_client_secret: SecretStr | None = None
+    todoist_authorize_url: str = "https://todoist.com/oauth/authorize"
+    todoist_token_url: str = "https://todoist.com/oauth/access_token"  # noqa: S105 - a URL
+    todoist_api_base: str = "https://api.todoist.com/api/v1"
+    # Google token endpoints (refresh and RFC 7009 revocation of integration tokens).
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    # A provider history older than this is synced before an agent computes.
+    sync_stale_minutes: int = Field(default=60, ge=1)
     litellm_url: str | None = None
     litellm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(default=8.0, gt=0)
