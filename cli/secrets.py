@@ -2,11 +2,12 @@
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from core.crypto import new_key_spec
 
-GENERATED = {
+GENERATED: dict[str, Callable[[], str]] = {
     "OO_PAYLOAD_KEYS": new_key_spec,
     "OO_MASTER_KEYS": new_key_spec,
     "OO_ADMIN_TOKEN": lambda: secrets.token_urlsafe(32),

@@ -16,6 +16,10 @@ SEARCH_ATTRIBUTE_AGENT_ID = "OoAgentId"
 SEARCH_ATTRIBUTES = (SEARCH_ATTRIBUTE_USER_ID, SEARCH_ATTRIBUTE_AGENT_ID)
 
 # Activity names, so that workflows reference activities without importing their modules.
+LOAD_TOKEN_STATE = "load_token_state"
+REFRESH_TOKEN = "refresh_token"
+CHECK_TOKEN = "check_token"
+REVOKE_TOKEN = "revoke_token"
 LOAD_TIP_CONTEXT = "load_tip_context"
 COMPUTE_AGENT_SNIPPET = "compute_agent_snippet"
 COMPOSE_TIP = "compose_tip"
@@ -24,6 +28,7 @@ GENERATE_TIP_TEXT = "generate_tip_text"
 LIST_DUE_USERS = "list_due_users"
 COMPUTE_AGENT_BATCH = "compute_agent_batch"
 LIST_ELIGIBLE_AGENTS = "list_eligible_agents"
+SYNC_TODOIST_HISTORY = "sync_todoist_history"
 
 
 def agent_sweep_id(agent_id: str) -> str:
@@ -33,6 +38,10 @@ def agent_sweep_id(agent_id: str) -> str:
 
 def recompute_workflow_id(user_id: UUID) -> str:
     return f"recompute-{user_id}"
+
+
+def token_refresh_workflow_id(user_id: UUID, provider: str) -> str:
+    return f"token-refresh-{user_id}-{provider}"
 
 
 def tip_workflow_id(user_id: UUID) -> str:

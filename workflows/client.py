@@ -12,9 +12,18 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
-from contracts.temporal import SEARCH_ATTRIBUTE_USER_ID, tip_workflow_id
+from contracts.compute import RecomputeInput, RecomputeResult
+from contracts.temporal import (
+    SEARCH_ATTRIBUTE_USER_ID,
+    recompute_workflow_id,
+    tip_workflow_id,
+    token_refresh_workflow_id,
+)
 from contracts.tips import GenerateTipInput, TipOutcome
+from contracts.tokens import Provider, TokenRefreshInput
+from workflows.recompute import RecomputeWorkflow
 from workflows.tip_generation import GenerateTipWorkflow
+from workflows.token_refresh import TokenRefreshWorkflow
 
 USER_ID_KEY = SearchAttributeKey.for_keyword(SEARCH_ATTRIBUTE_USER_ID)
 TIP_EXECUTION_TIMEOUT = timedelta(minutes=2)
@@ -35,6 +44,44 @@ async def generate_tip(client: Client, inp: GenerateTipInput, *, task_queue: str
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         execution_timeout=TIP_EXECUTION_TIMEOUT,
+        search_attributes=user_search_attributes(inp.user_id),
+    )
+    return await handle.result()
+
+
+async def start_token_refresh(
+    client: Client, *, user_id: UUID, provider: Provider, task_queue: str
+) -> None:
+    """Start the token's life workflow after a connect, or tell the running one to reload."""
+    handle = await client.start_workflow(
+        TokenRefreshWorkflow.run,
+        TokenRefreshInput(user_id=user_id, provider=provider),
+        id=token_refresh_workflow_id(user_id, provider),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        search_attributes=user_search_attributes(user_id),
+    )
+    await handle.signal(TokenRefreshWorkflow.reconnected)
+
+
+async def disconnect_token(client: Client, *, user_id: UUID, provider: Provider) -> None:
+    """Ask the token workflow to revoke the token at the provider and end."""
+    handle = client.get_workflow_handle(token_refresh_workflow_id(user_id, provider))
+    await handle.signal(TokenRefreshWorkflow.disconnect)
+
+
+async def start_recompute(
+    client: Client, inp: RecomputeInput, *, task_queue: str
+) -> RecomputeResult:
+    """Recompute a user's agents now (joins a recompute already running) and wait for it."""
+    handle = await client.start_workflow(
+        RecomputeWorkflow.run,
+        inp,
+        id=recompute_workflow_id(inp.user_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         search_attributes=user_search_attributes(inp.user_id),
     )
     return await handle.result()
