@@ -8,13 +8,21 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import ActivityDeps, LlmConfig, build_activities, build_llm_activities
+from activities import (
+    ActivityDeps,
+    LlmConfig,
+    OAuthClientConfig,
+    build_activities,
+    build_llm_activities,
+)
 from agents import all_agents
 from contracts.temporal import llm_task_queue
+from core.crypto import KeyRing
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.tracing import configure_tracing
+from core.vault import TokenVault
 from store.db import create_engine, create_sessionmaker
 from workflows import WORKFLOWS
 from workflows.schedules import sync_schedules
@@ -65,6 +73,30 @@ def build_worker(
     return Workers([main, llm])
 
 
+def oauth_clients(settings: Settings) -> dict[str, OAuthClientConfig]:
+    """The OAuth clients of the providers whose tokens oO keeps."""
+    return {
+        "google": OAuthClientConfig(
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            token_url=settings.google_token_url,
+            revoke_url=settings.google_revoke_url,
+        ),
+        "todoist": OAuthClientConfig(
+            client_id=settings.todoist_client_id,
+            client_secret=settings.todoist_client_secret,
+            revoke_url=f"{settings.todoist_api_base}/revoke",
+            revoke_auth="client_secret_basic",
+        ),
+    }
+
+
+def build_vault(settings: Settings) -> TokenVault | None:
+    """The token vault, when master keys are configured (oo dev generates them)."""
+    spec = settings.master_keys.get_secret_value()
+    return TokenVault(KeyRing.parse(spec)) if spec else None
+
+
 def build_deps(settings: Settings) -> ActivityDeps:
     engine = create_engine(settings.database_url)
     return ActivityDeps(
@@ -79,6 +111,10 @@ def build_deps(settings: Settings) -> ActivityDeps:
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
         ),
+        vault=build_vault(settings),
+        oauth_clients=oauth_clients(settings),
+        todoist_api_base=settings.todoist_api_base,
+        hash_salt=settings.hash_salt.get_secret_value().encode(),
     )
 
 

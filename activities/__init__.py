@@ -1,19 +1,27 @@
 """Every side effect. The builders here are the one list the worker and tests register."""
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from activities.agents import AgentActivities
-from activities.deps import ActivityDeps, LlmConfig
+from activities.deps import ActivityDeps, LlmConfig, OAuthClientConfig
 from activities.llm import LlmActivities, new_http_client
+from activities.sync import SyncActivities
 from activities.tips import TipActivities
+from activities.todoist import new_todoist_http
+from activities.tokens import TokenActivities
+from core.vault import TokenVault
+from store import integrations
 
 
 def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     """The activities of the main task queue (database and agent work), bound to their deps."""
     tip = TipActivities(deps)
     agent = AgentActivities(deps)
-    return [
+    found: list[Callable[..., Any]] = [
         tip.load_tip_context,
         tip.compose_tip,
         tip.store_tip,
@@ -22,6 +30,47 @@ def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         agent.compute_agent_batch,
         agent.list_eligible_agents,
     ]
+    if deps.vault is not None:
+        tokens = TokenActivities(
+            deps.sessions,
+            deps.vault,
+            clients=deps.oauth_clients,
+            todoist_api_base=deps.todoist_api_base,
+        )
+        found += [
+            tokens.load_token_state,
+            tokens.refresh_token,
+            tokens.check_token,
+            tokens.revoke_token,
+            tokens.forget_token,
+        ]
+        if deps.hash_salt:
+            sync = SyncActivities(
+                deps.sessions,
+                deps.http or new_todoist_http(),
+                todoist_api_base=deps.todoist_api_base,
+                tokens=vault_token_source(deps.sessions, deps.vault),
+                key_salt=deps.hash_salt,
+            )
+            found.append(sync.sync_todoist_history)
+    return found
+
+
+def vault_token_source(
+    sessions: async_sessionmaker[AsyncSession], vault: TokenVault
+) -> Callable[[uuid.UUID, str], Awaitable[str | None]]:
+    """The decrypted access token of an active integration, for activities that call out."""
+
+    async def token(user_id: uuid.UUID, provider: str) -> str | None:
+        async with sessions() as db:
+            found = await integrations.load_tokens(
+                db, user_id=user_id, provider=provider, vault=vault
+            )
+        if found is None or found.status != "active":
+            return None
+        return found.access_token.get_secret_value()
+
+    return token
 
 
 def build_llm_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
@@ -39,4 +88,10 @@ def build_llm_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     return [activities.generate_tip_text]
 
 
-__all__ = ["ActivityDeps", "LlmConfig", "build_activities", "build_llm_activities"]
+__all__ = [
+    "ActivityDeps",
+    "LlmConfig",
+    "OAuthClientConfig",
+    "build_activities",
+    "build_llm_activities",
+]

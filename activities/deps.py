@@ -1,6 +1,6 @@
 """What activities are built from: given once, at worker start."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -8,6 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agents.registry import Agent
+from core.vault import TokenVault
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,18 @@ class LlmConfig:
 
 
 @dataclass(frozen=True)
+class OAuthClientConfig:
+    """A provider's OAuth client and endpoints (no endpoint → that operation is unsupported)."""
+
+    client_id: str | None
+    client_secret: SecretStr | None
+    token_url: str | None = None
+    revoke_url: str | None = None
+    # Todoist authenticates revocation with Basic auth; Google takes the client in the body.
+    revoke_auth: str = "client_secret_post"
+
+
+@dataclass(frozen=True)
 class ActivityDeps:
     sessions: async_sessionmaker[AsyncSession]
     agents: dict[str, Agent]
@@ -29,3 +42,8 @@ class ActivityDeps:
     tip_daily_budget: int = 12
     llm: LlmConfig = LlmConfig()
     http: httpx.AsyncClient | None = None
+    # Provider integrations: without a vault, no token or sync activity is registered.
+    vault: TokenVault | None = None
+    oauth_clients: dict[str, OAuthClientConfig] = field(default_factory=dict)
+    todoist_api_base: str = "https://api.todoist.com/api/v1"
+    hash_salt: bytes = b""

@@ -1,6 +1,6 @@
 """Provider token lifecycle: the refresh workflow's input, messages and activity payloads."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -27,18 +27,23 @@ class TokenRef(BaseModel):
 
 
 class TokenState(BaseModel):
-    """What the workflow may know of a token: never the token itself."""
+    """What the workflow may know of a token: never the token itself.
+
+    Validity is relative (measured when the activity read it), so the workflow anchors it to
+    its own clock: worker clock skew and test-server time skipping cannot confuse it.
+    """
 
     status: IntegrationStatus
-    expires_at: datetime | None = None
+    expires_in: timedelta | None = None  # None: the token does not expire
 
 
 class RefreshNowRequest(BaseModel):
-    """An update: make sure the access token is valid until at least `valid_until`."""
+    """An update: make sure the access token stays valid for at least `valid_for`."""
 
-    valid_until: datetime
+    valid_for: timedelta = timedelta(minutes=10)
 
 
 class TokenRefreshResult(BaseModel):
     status: IntegrationStatus
-    expires_at: datetime | None = None
+    # When disconnected: whether the provider confirmed the revocation (RFC 7009).
+    revoked_at_provider: bool | None = None

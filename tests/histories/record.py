@@ -1,30 +1,83 @@
 """Record one history of each workflow for the replay tests.
 
-Run after a deliberate change to a workflow's command sequence (guarded by workflow.patched):
-`python -m tests.histories.record`. Histories are recorded with the plain pydantic converter
-(no payload encryption) and synthetic data only, so they hold no key and no personal data.
+Record a new workflow's history, or add one after a deliberate, patched change:
+`python -m tests.histories.record NAME [NAME ...]` (never re-record an existing history to make
+a replay test pass: the saved ones stand for code already deployed). Histories are recorded
+with the plain pydantic converter (no payload encryption) and synthetic data only, so they hold
+no key and no personal data.
 """
 
 import asyncio
+import sys
 import uuid
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ActivityDeps
+from activities import ActivityDeps, OAuthClientConfig
 from cli.temporal_server import find_binary
 from contracts.compute import AgentSweepInput, RecomputeInput
 from contracts.tips import GenerateTipInput
-from store import migrate
+from contracts.tokens import TokenRefreshInput
+from core.crypto import KeyRing, new_key_spec
+from core.vault import TokenVault
+from store import integrations, migrate, users
 from store.db import create_engine, create_sessionmaker
 from tests.factories import fixed_agent, persona_user
+from tests.fakes.google import fake_google
 from worker import build_worker
-from workflows import AgentSweepWorkflow, GenerateTipWorkflow, RecomputeWorkflow
+from workflows import (
+    AgentSweepWorkflow,
+    GenerateTipWorkflow,
+    RecomputeWorkflow,
+    TokenRefreshWorkflow,
+)
 
 HERE = Path(__file__).parent
+
+
+async def record_token_refresh(env: WorkflowEnvironment, deps: ActivityDeps) -> str:
+    """A Google token refreshed once before expiry, then disconnected (revoked)."""
+    async with fake_google() as google:
+        vault = TokenVault(KeyRing.parse(new_key_spec("record")))
+        client_config = OAuthClientConfig(
+            client_id=google.client_id,
+            client_secret=SecretStr(google.client_secret),
+            token_url=google.token_url,
+            revoke_url=google.revoke_url,
+        )
+        deps = replace(deps, vault=vault, oauth_clients={"google": client_config})
+        async with deps.sessions.begin() as db:
+            user = await users.create_user(db, display_name=None)
+            await integrations.save_tokens(
+                db,
+                user_id=user.id,
+                provider="google",
+                vault=vault,
+                access_token="ya29.record",
+                refresh_token=google.grant(),
+                expires_at=datetime.now(UTC) + timedelta(minutes=20),
+                scopes="calendar",
+            )
+        queue = f"record-{uuid.uuid4()}"
+        async with build_worker(env.client, deps, task_queue=queue):
+            handle = await env.client.start_workflow(
+                TokenRefreshWorkflow.run,
+                TokenRefreshInput(user_id=user.id, provider="google"),
+                id=f"record-token-refresh-{uuid.uuid4()}",
+                task_queue=queue,
+            )
+            await env.sleep(timedelta(minutes=17))
+            while google.refresh_calls < 1:
+                await asyncio.sleep(0.05)
+            await handle.signal(TokenRefreshWorkflow.disconnect)
+            await handle.result()
+            return (await handle.fetch_history()).to_json()
 
 
 async def record(client: Client, deps: ActivityDeps) -> dict[str, str]:
@@ -52,7 +105,7 @@ async def record(client: Client, deps: ActivityDeps) -> dict[str, str]:
     return saved
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
     tmp = HERE / ".record.db"
     tmp.unlink(missing_ok=True)
     url = f"sqlite+aiosqlite:///{tmp}"
@@ -68,8 +121,10 @@ async def main() -> None:
         data_converter=pydantic_data_converter,
     )
     try:
-        for name, history in (await record(env.client, deps)).items():
-            (HERE / f"{name}.json").write_text(history)
+        histories = await record(env.client, deps)
+        histories["token_refresh"] = await record_token_refresh(env, deps)
+        for name in names:
+            (HERE / f"{name}.json").write_text(histories[name])
             print(f"recorded {name}")
     finally:
         await env.shutdown()
@@ -78,4 +133,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
