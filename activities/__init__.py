@@ -13,6 +13,7 @@ from activities.sync import SyncActivities
 from activities.tips import TipActivities
 from activities.todoist import new_todoist_http
 from activities.tokens import TokenActivities
+from contracts.sync import SyncHistoryInput
 from core.vault import TokenVault
 from store import integrations
 
@@ -20,7 +21,8 @@ from store import integrations
 def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     """The activities of the main task queue (database and agent work), bound to their deps."""
     tip = TipActivities(deps)
-    agent = AgentActivities(deps)
+    sync = _sync_activities(deps)
+    agent = AgentActivities(deps, sync=_syncer(sync))
     found: list[Callable[..., Any]] = [
         tip.load_tip_context,
         tip.compose_tip,
@@ -44,16 +46,28 @@ def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
             tokens.revoke_token,
             tokens.forget_token,
         ]
-        if deps.hash_salt:
-            sync = SyncActivities(
-                deps.sessions,
-                deps.http or new_todoist_http(),
-                todoist_api_base=deps.todoist_api_base,
-                tokens=vault_token_source(deps.sessions, deps.vault),
-                key_salt=deps.hash_salt,
-            )
-            found.append(sync.sync_todoist_history)
+    if sync is not None:
+        found.append(sync.sync_todoist_history)
     return found
+
+
+def _sync_activities(deps: ActivityDeps) -> SyncActivities | None:
+    """History sync needs the vault (tokens) and the salt of hashed provider ids."""
+    if deps.vault is None or not deps.hash_salt:
+        return None
+    return SyncActivities(
+        deps.sessions,
+        deps.http or new_todoist_http(),
+        todoist_api_base=deps.todoist_api_base,
+        tokens=vault_token_source(deps.sessions, deps.vault),
+        key_salt=deps.hash_salt,
+    )
+
+
+def _syncer(sync: SyncActivities | None) -> Callable[[uuid.UUID], Awaitable[object]] | None:
+    if sync is None:
+        return None
+    return lambda user_id: sync.sync_todoist_history(SyncHistoryInput(user_id=user_id))
 
 
 def vault_token_source(

@@ -2,7 +2,8 @@
 
 import asyncio
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,7 @@ from contracts.temporal import (
 )
 from contracts.tips import AgentComputeInput, AgentComputeResult
 from core.tracing import span
-from store import agent_outputs, history, users
+from store import agent_outputs, history, integrations, users
 
 
 def infer_and_compute(
@@ -41,9 +42,31 @@ def infer_and_compute(
     return inferred, agent.compute(hist, {**inferred, **user_prefs}, now)
 
 
+Syncer = Callable[[uuid.UUID], Awaitable[object]]
+
+
 class AgentActivities:
-    def __init__(self, deps: ActivityDeps) -> None:
+    def __init__(self, deps: ActivityDeps, *, sync: Syncer | None = None) -> None:
         self._deps = deps
+        self._sync = sync
+
+    async def _sync_stale(self, user_ids: list[uuid.UUID]) -> None:
+        """Sync the users whose provider history is stale; a failure leaves the old history."""
+        if self._sync is None:
+            return
+        async with self._deps.sessions() as db:
+            stale = await integrations.stale_syncs(
+                db,
+                user_ids=user_ids,
+                provider="todoist",
+                now=datetime.now(UTC),
+                older_than=self._deps.sync_stale,
+            )
+        for user_id in stale:
+            try:
+                await self._sync(user_id)
+            except ApplicationError as err:
+                activity.logger.warning("history sync skipped: %s", err.type)
 
     def _agent(self, agent_id: str) -> Agent:
         agent = self._deps.agents.get(agent_id)
@@ -111,6 +134,7 @@ class AgentActivities:
     async def compute_agent_batch(self, inp: ComputeBatchInput) -> ComputeBatchResult:
         """Compute the agent for a batch of users in one transaction, heartbeating per user."""
         agent = self._agent(inp.agent_id)
+        await self._sync_stale(inp.user_ids)
         with span("agent.compute_batch", agent_id=agent.id, users=len(inp.user_ids)) as traced:
             async with self._deps.sessions.begin() as db:
                 batch = await users.active_users(db, user_ids=inp.user_ids)
@@ -129,8 +153,12 @@ class AgentActivities:
             if user is None or user.status != "active":
                 raise ApplicationError("user not found", type=USER_NOT_FOUND, non_retryable=True)
             consents = await users.granted_consents(db, user_id=inp.user_id)
+            providers = await integrations.active_providers(db, user_id=inp.user_id)
         for agent_id in inp.agent_ids or []:
             self._agent(agent_id)
         ids = [a.id for a in eligible(self._deps.agents, consents)]
         wanted = set(inp.agent_ids) if inp.agent_ids else set(ids)
-        return EligibleAgentsResult(agent_ids=[a for a in ids if a in wanted])
+        syncable = [p for p in providers if p == "todoist" and self._sync is not None]
+        return EligibleAgentsResult(
+            agent_ids=[a for a in ids if a in wanted], sync_providers=syncable
+        )

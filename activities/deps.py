@@ -47,3 +47,5 @@ class ActivityDeps:
     oauth_clients: dict[str, OAuthClientConfig] = field(default_factory=dict)
     todoist_api_base: str = "https://api.todoist.com/api/v1"
     hash_salt: bytes = b""
+    # A provider history older than this is synced before a sweep computes the user.
+    sync_stale: timedelta = timedelta(hours=1)

@@ -58,6 +58,8 @@ class EligibleAgentsInput(BaseModel):
 
 class EligibleAgentsResult(BaseModel):
     agent_ids: list[str]
+    # Providers whose history is synced before computing (active integrations).
+    sync_providers: list[str] = Field(default_factory=list)
 
 
 class RecomputeResult(BaseModel):

@@ -4,7 +4,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -248,3 +248,33 @@ async def rotate_master_key(
         if on_progress is not None:
             on_progress(done, max(total, done))
     return RotationReport(master_key_id=current, rewrapped=done, batches=batches)
+
+
+async def stale_syncs(
+    db: AsyncSession,
+    *,
+    user_ids: Sequence[uuid.UUID],
+    provider: str,
+    now: datetime,
+    older_than: timedelta,
+) -> list[uuid.UUID]:
+    """Users with an active integration whose history was last synced before `now - older_than`."""
+    stmt = select(Integration.user_id, Integration.sync_cursor).where(
+        Integration.user_id.in_(user_ids),
+        Integration.provider == provider,
+        Integration.status == "active",
+    )
+    stale = []
+    for user_id, cursor in await db.execute(stmt):
+        synced = (cursor or {}).get("synced_until")
+        if synced is None or datetime.fromisoformat(synced) < now - older_than:
+            stale.append(user_id)
+    return stale
+
+
+async def active_providers(db: AsyncSession, *, user_id: uuid.UUID) -> list[str]:
+    """The providers a user has an active integration with."""
+    stmt = select(Integration.provider).where(
+        Integration.user_id == user_id, Integration.status == "active"
+    )
+    return sorted((await db.scalars(stmt)).all())

@@ -1,0 +1,121 @@
+"""Recompute and scheduled sweeps sync a connected Todoist history before computing."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from activities import ActivityDeps
+from agents import all_agents
+from contracts.compute import AgentSweepInput, RecomputeInput
+from core.crypto import KeyRing, new_key_spec
+from core.vault import TokenVault
+from store import integrations, users
+from store.models import AgentOutput, TaskCompletion
+from tests.fakes.todoist import FakeTodoist, all_day, fake_todoist
+from worker import build_worker
+from workflows import AgentSweepWorkflow, RecomputeWorkflow
+
+VAULT = TokenVault(KeyRing.parse(new_key_spec("m1")))
+
+
+def deps(sessions: async_sessionmaker[AsyncSession], todoist: FakeTodoist) -> ActivityDeps:
+    return ActivityDeps(
+        sessions=sessions,
+        agents=all_agents(),
+        tip_ttl=timedelta(hours=1),
+        vault=VAULT,
+        todoist_api_base=todoist.api_base,
+        hash_salt=b"test-salt",
+        sync_stale=timedelta(minutes=30),
+    )
+
+
+async def completions(sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID) -> int:
+    async with sessions() as db:
+        stmt = select(func.count()).where(TaskCompletion.user_id == user_id)
+        return int(await db.scalar(stmt) or 0)
+
+
+async def test_recompute_syncs_todoist_then_computes_and_a_sweep_resyncs_stale_histories(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str,
+) -> None:
+    async with fake_todoist() as todoist:
+        account = todoist.account(token="tok-canary-123", timezone="Europe/Paris")
+        home = account.project("Home")
+        now = datetime.now(UTC)
+        for day in range(1, 30):
+            at = (now - timedelta(days=day)).replace(hour=8, minute=30)
+            account.complete(
+                f"Water plants {day}",
+                at=at,
+                project=home,
+                due=all_day(at.date() - timedelta(days=1)),
+            )
+        async with sessions.begin() as db:
+            user = await users.create_user(db, display_name=None, consents=("todoist.read",))
+            await integrations.save_tokens(
+                db,
+                user_id=user.id,
+                provider="todoist",
+                vault=VAULT,
+                access_token="tok-canary-123",
+                refresh_token=None,
+                expires_at=None,
+                scopes="data:read",
+            )
+        client = time_skipping_env.client
+        async with build_worker(client, deps(sessions, todoist), task_queue=task_queue):
+            result = await client.execute_workflow(
+                RecomputeWorkflow.run,
+                RecomputeInput(user_id=user.id),
+                id=f"recompute-{user.id}",
+                task_queue=task_queue,
+            )
+            synced = await completions(sessions, user.id)
+            assert synced == 29
+            assert sorted(result.agent_ids) == sorted(all_agents())
+            async with sessions() as db:
+                outputs = await db.scalar(
+                    select(func.count()).where(AgentOutput.user_id == user.id)
+                )
+            assert outputs == len(all_agents())
+
+            # A new completion at the provider; the sync is made stale; the sweep picks it up.
+            account.complete(
+                "Call the plumber",
+                at=now - timedelta(hours=1),
+                project=home,
+                due=all_day(date.today()),
+            )
+            async with sessions.begin() as db:
+                await integrations.save_tokens(  # resets nothing but proves the row is active
+                    db,
+                    user_id=user.id,
+                    provider="todoist",
+                    vault=VAULT,
+                    access_token="tok-canary-123",
+                    refresh_token=None,
+                    expires_at=None,
+                    scopes="data:read",
+                )
+            deps_stale = deps(sessions, todoist)
+            object.__setattr__(deps_stale, "sync_stale", timedelta(0))
+        async with build_worker(client, deps_stale, task_queue=task_queue + "-2"):
+            async with sessions.begin() as db:
+                await db.execute(AgentOutput.__table__.delete())
+            await client.execute_workflow(
+                AgentSweepWorkflow.run,
+                AgentSweepInput(agent_id="time-of-day"),
+                id=f"sweep-{uuid.uuid4()}",
+                task_queue=task_queue + "-2",
+            )
+        assert await completions(sessions, user.id) == 30
+    # Only derivatives were stored: no task title in the database.
+    async with sessions() as db:
+        rows = (await db.execute(select(TaskCompletion.task_key, TaskCompletion.project_key))).all()
+    assert all("Water" not in (k or "") and "Home" not in (p or "") for k, p in rows)
