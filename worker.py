@@ -115,6 +115,7 @@ def build_deps(settings: Settings) -> ActivityDeps:
         oauth_clients=oauth_clients(settings),
         todoist_api_base=settings.todoist_api_base,
         hash_salt=settings.hash_salt.get_secret_value().encode(),
+        sync_stale=timedelta(minutes=settings.sync_stale_minutes),
     )
 
 
