@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -123,7 +124,7 @@ async def run_worker(settings: Settings) -> None:
     """Connect, reconcile the agent schedules with the registry, and run until cancelled."""
     configure_tracing(settings)  # best effort: the server is looked up in the background
     client = await connect(settings)
-    deps = build_deps(settings)
+    deps = replace(build_deps(settings), temporal=client)
     report = await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
     log.info("agent schedules: %s", report)
     workers = build_worker(

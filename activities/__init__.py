@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.agents import AgentActivities
+from activities.deletion import DeletionActivities
 from activities.deps import ActivityDeps, LlmConfig, OAuthClientConfig
 from activities.llm import LlmActivities, new_http_client
 from activities.sync import SyncActivities
@@ -21,6 +22,7 @@ from store import integrations
 def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
     """The activities of the main task queue (database and agent work), bound to their deps."""
     tip = TipActivities(deps)
+    deletion = DeletionActivities(deps)
     sync = _sync_activities(deps)
     agent = AgentActivities(deps, sync=_syncer(sync))
     found: list[Callable[..., Any]] = [
@@ -31,6 +33,14 @@ def build_activities(deps: ActivityDeps) -> list[Callable[..., Any]]:
         agent.list_due_users,
         agent.compute_agent_batch,
         agent.list_eligible_agents,
+        deletion.mark_deleting,
+        deletion.stop_user_workflows,
+        deletion.list_user_providers,
+        deletion.delete_user_rows,
+        deletion.delete_user_histories,
+        deletion.destroy_data_key,
+        deletion.write_deletion_audit,
+        deletion.verify_erased,
     ]
     if deps.vault is not None:
         tokens = TokenActivities(

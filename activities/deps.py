@@ -6,6 +6,7 @@ from datetime import timedelta
 import httpx
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 
 from agents.registry import Agent
 from core.vault import TokenVault
@@ -49,3 +50,5 @@ class ActivityDeps:
     hash_salt: bytes = b""
     # A provider history older than this is synced before a sweep computes the user.
     sync_stale: timedelta = timedelta(hours=1)
+    # Temporal admin calls (account deletion stops and deletes the user's workflows).
+    temporal: Client | None = None

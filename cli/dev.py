@@ -5,7 +5,7 @@ import contextlib
 import signal
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -140,7 +140,7 @@ async def _serve(
     server = _Server(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     )
-    deps = build_deps(settings)
+    deps = replace(build_deps(settings), temporal=client)
     configure_tracing(settings)
     await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
     worker = build_worker(client, deps, task_queue=settings.task_queue)

@@ -21,6 +21,14 @@ REFRESH_TOKEN = "refresh_token"
 CHECK_TOKEN = "check_token"
 REVOKE_TOKEN = "revoke_token"
 FORGET_TOKEN = "forget_token"
+MARK_DELETING = "mark_deleting"
+STOP_USER_WORKFLOWS = "stop_user_workflows"
+LIST_USER_PROVIDERS = "list_user_providers"
+DELETE_USER_ROWS = "delete_user_rows"
+DELETE_USER_HISTORIES = "delete_user_histories"
+DESTROY_DATA_KEY = "destroy_data_key"
+WRITE_DELETION_AUDIT = "write_deletion_audit"
+VERIFY_ERASED = "verify_erased"
 LOAD_TIP_CONTEXT = "load_tip_context"
 COMPUTE_AGENT_SNIPPET = "compute_agent_snippet"
 COMPOSE_TIP = "compose_tip"
@@ -35,6 +43,10 @@ SYNC_TODOIST_HISTORY = "sync_todoist_history"
 def agent_sweep_id(agent_id: str) -> str:
     """The schedule (and workflow id prefix) of an agent's periodic sweep."""
     return f"agent-sweep-{agent_id}"
+
+
+def account_deletion_workflow_id(user_id: UUID) -> str:
+    return f"account-deletion-{user_id}"
 
 
 def recompute_workflow_id(user_id: UUID) -> str:

@@ -1,7 +1,7 @@
 """Starting workflows from the api and the cli: ids, policies and search attributes."""
 
-from datetime import timedelta
-from uuid import UUID
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -13,14 +13,17 @@ from temporalio.common import (
 )
 
 from contracts.compute import RecomputeInput, RecomputeResult
+from contracts.deletion import AccountDeletionInput
 from contracts.temporal import (
     SEARCH_ATTRIBUTE_USER_ID,
+    account_deletion_workflow_id,
     recompute_workflow_id,
     tip_workflow_id,
     token_refresh_workflow_id,
 )
 from contracts.tips import GenerateTipInput, TipOutcome
 from contracts.tokens import Provider, TokenRefreshInput
+from workflows.account_deletion import AccountDeletionWorkflow
 from workflows.recompute import RecomputeWorkflow
 from workflows.tip_generation import GenerateTipWorkflow
 from workflows.token_refresh import TokenRefreshWorkflow
@@ -85,3 +88,22 @@ async def start_recompute(
         search_attributes=user_search_attributes(inp.user_id),
     )
     return await handle.result()
+
+
+async def start_account_deletion(
+    client: Client, *, user_id: UUID, requested_at: datetime, task_queue: str
+) -> UUID:
+    """Start the user's deletion, or join the one running; returns its deletion id.
+
+    A deletion that already finished is not started again (the caller finds its id in the
+    audit): its workflow id cannot be reused.
+    """
+    handle = await client.start_workflow(
+        AccountDeletionWorkflow.run,
+        AccountDeletionInput(user_id=user_id, deletion_id=uuid4(), requested_at=requested_at),
+        id=account_deletion_workflow_id(user_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    return (await handle.query(AccountDeletionWorkflow.status)).deletion_id

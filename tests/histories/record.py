@@ -16,12 +16,15 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities import ActivityDeps, OAuthClientConfig
-from cli.temporal_server import find_binary
+from cli.temporal_server import dynamic_config_args, find_binary
 from contracts.compute import AgentSweepInput, RecomputeInput
+from contracts.deletion import AccountDeletionInput
+from contracts.temporal import SEARCH_ATTRIBUTES
 from contracts.tips import GenerateTipInput
 from contracts.tokens import TokenRefreshInput
 from core.crypto import KeyRing, new_key_spec
@@ -32,6 +35,7 @@ from tests.factories import fixed_agent, persona_user
 from tests.fakes.google import fake_google
 from worker import build_worker
 from workflows import (
+    AccountDeletionWorkflow,
     AgentSweepWorkflow,
     GenerateTipWorkflow,
     RecomputeWorkflow,
@@ -80,6 +84,34 @@ async def record_token_refresh(env: WorkflowEnvironment, deps: ActivityDeps) -> 
             return (await handle.fetch_history()).to_json()
 
 
+async def record_account_deletion(deps: ActivityDeps) -> str:
+    """A user with history deleted on the dev server (deletion lists and deletes executions)."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=[SearchAttributeKey.for_keyword(n) for n in SEARCH_ATTRIBUTES],
+        ui=False,
+        dev_server_extra_args=dynamic_config_args(),
+    )
+    try:
+        deps = replace(deps, temporal=env.client, hash_salt=b"record")
+        user_id = await persona_user(deps.sessions, days=14)
+        queue = f"record-{uuid.uuid4()}"
+        async with build_worker(env.client, deps, task_queue=queue):
+            handle = await env.client.start_workflow(
+                AccountDeletionWorkflow.run,
+                AccountDeletionInput(
+                    user_id=user_id, deletion_id=uuid.uuid4(), requested_at=datetime.now(UTC)
+                ),
+                id=f"record-account-deletion-{uuid.uuid4()}",
+                task_queue=queue,
+            )
+            await handle.result()
+            return (await handle.fetch_history()).to_json()
+    finally:
+        await env.shutdown()
+
+
 async def record(client: Client, deps: ActivityDeps) -> dict[str, str]:
     queue = f"record-{uuid.uuid4()}"
     user_id = await persona_user(deps.sessions, days=14)
@@ -123,6 +155,8 @@ async def main(names: list[str]) -> None:
     try:
         histories = await record(env.client, deps)
         histories["token_refresh"] = await record_token_refresh(env, deps)
+        if "account_deletion" in names:
+            histories["account_deletion"] = await record_account_deletion(deps)
         for name in names:
             (HERE / f"{name}.json").write_text(histories[name])
             print(f"recorded {name}")
