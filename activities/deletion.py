@@ -44,6 +44,7 @@ class DeletionActivities:
     @activity.defn(name=MARK_DELETING)
     async def mark_deleting(self, inp: DeletionStepInput) -> StepResult:
         """The user is `deleting` (logins and the API refuse) and every session ends."""
+        activity.heartbeat()
         async with self._deps.sessions.begin() as db:
             await db.execute(update(User).where(User.id == inp.user_id).values(status="deleting"))
             ended = await db.execute(delete(Session).where(Session.user_id == inp.user_id))
@@ -70,7 +71,10 @@ class DeletionActivities:
     async def delete_user_rows(self, inp: DeletionStepInput) -> StepResult:
         """Every row referencing the user, in one transaction (the key and user row go later)."""
         async with self._deps.sessions.begin() as db:
-            return StepResult(count=await erasure.delete_user_rows(db, user_id=inp.user_id))
+            count = await erasure.delete_user_rows(
+                db, user_id=inp.user_id, on_table=activity.heartbeat
+            )
+        return StepResult(count=count)
 
     @activity.defn(name=DELETE_USER_HISTORIES)
     async def delete_user_histories(self, inp: DeletionStepInput) -> StepResult:
@@ -116,6 +120,7 @@ class DeletionActivities:
     @activity.defn(name=VERIFY_ERASED)
     async def verify_erased(self, inp: DeletionStepInput) -> StepResult:
         """Delete the user row, then check no row and no workflow of the user remains."""
+        activity.heartbeat()
         async with self._deps.sessions.begin() as db:
             await erasure.delete_user(db, user_id=inp.user_id)
             left = await erasure.remaining_rows(db, user_id=inp.user_id)

@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,9 @@ def subject_hash(salt: bytes, user_id: uuid.UUID) -> str:
     return hmac.new(salt, str(user_id).encode(), hashlib.sha256).hexdigest()
 
 
-async def delete_user_rows(db: AsyncSession, *, user_id: uuid.UUID) -> int:
+async def delete_user_rows(
+    db: AsyncSession, *, user_id: uuid.UUID, on_table: Callable[[str], None] | None = None
+) -> int:
     """Delete every row that references the user, except the data key and the user row."""
     deleted = 0
     for table, column in _user_tables():
@@ -40,6 +42,8 @@ async def delete_user_rows(db: AsyncSession, *, user_id: uuid.UUID) -> int:
             continue
         result = await db.execute(delete(table).where(table.c[column] == user_id))
         deleted += result.rowcount or 0  # type: ignore[attr-defined]
+        if on_table is not None:
+            on_table(table.name)
     return deleted
 
 

@@ -44,7 +44,8 @@ VERIFY_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=1),
 )
 STEP_START_TO_CLOSE = timedelta(minutes=2)
-STEP_HEARTBEAT = timedelta(seconds=30)
+# Every step heartbeats (per table, per workflow): a killed worker is noticed in seconds.
+STEP_HEARTBEAT = timedelta(seconds=10)
 # Revocation at a provider is retried with backoff, then recorded as failed: local deletion
 # still completes (RELIABILITY E3).
 REVOKE_BACKOFF = timedelta(seconds=1)
