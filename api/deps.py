@@ -1,5 +1,6 @@
-"""Dependencies as Annotated aliases: DbDep, StateDep, CurrentUser."""
+"""Dependencies as Annotated aliases: DbDep, StateDep, CurrentUser, Admin."""
 
+import hmac
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.state import AppState
 from store import sessions
 from store.models import User
+from store.users import ADMIN_STATUS
 
 COOKIE_NAME = "oo_sid"
 SECURE_COOKIE_NAME = "__Host-oo_sid"
@@ -36,24 +38,54 @@ def cookie_name(state: AppState) -> str:
     return SECURE_COOKIE_NAME if state.settings.secure_cookies else COOKIE_NAME
 
 
-async def current_user(request: Request, state: StateDep) -> User:
-    """The signed-in user, from the server-side session named by the cookie.
+async def session_principal(request: Request, state: AppState) -> User | None:
+    """The users row behind the request's session cookie, if the session is live.
 
     Its own short transaction: a handler that then waits on a workflow holds no connection.
     """
     sid = request.cookies.get(cookie_name(state))
-    user = None
-    if sid:
-        async with state.sessions.begin() as db:
-            user = await sessions.user_for_session(
-                db,
-                sid=sid,
-                now=datetime.now(UTC),
-                idle=timedelta(days=state.settings.session_idle_days),
-            )
-    if user is None:
+    if not sid:
+        return None
+    async with state.sessions.begin() as db:
+        return await sessions.principal_for_session(
+            db,
+            sid=sid,
+            now=datetime.now(UTC),
+            idle=timedelta(days=state.settings.session_idle_days),
+            absolute=timedelta(days=state.settings.session_absolute_days),
+        )
+
+
+async def current_user(request: Request, state: StateDep) -> User:
+    """The signed-in, active user."""
+    user = await session_principal(request, state)
+    if user is None or user.status != "active":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in to see your tip")
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _bearer_is_admin(request: Request, state: AppState) -> bool:
+    expected = state.settings.admin_token.get_secret_value()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+async def require_admin(request: Request, state: StateDep) -> None:
+    """`Authorization: Bearer <admin token>`, or an admin session (POST /api/auth/token)."""
+    if _bearer_is_admin(request, state):
+        return
+    principal = await session_principal(request, state)
+    if principal is None or principal.status != ADMIN_STATUS:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "admin sign-in required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+Admin = Annotated[None, Depends(require_admin)]

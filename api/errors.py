@@ -1,8 +1,10 @@
 """Errors to HTTP in one place: problem+json bodies that never echo the request."""
 
+import html
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.state import TemporalUnavailableError
@@ -12,9 +14,49 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 5
 
 
-def problem(status: int, title: str, detail: str | None = None, **headers: str) -> JSONResponse:
-    body = Problem(title=title, status=status, detail=detail).model_dump(exclude_none=True)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+def problem(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    problem_type: str = "about:blank",
+    **headers: str,
+) -> JSONResponse:
+    body = Problem(type=problem_type, title=title, status=status, detail=detail)
+    content = body.model_dump(exclude_none=True)
+    return JSONResponse(content, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class FlowError(Exception):
+    """A browser flow (sign-in, connecting a provider) stopped with a message for the person.
+
+    Answered as a small HTML page to a browser and as problem+json to anything else.
+    """
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+def _page(status: int, title: str, detail: str) -> HTMLResponse:
+    page = (
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>oO · {html.escape(title)}</title>"
+        '<body style="background:#000;color:#ddd;font:18px/1.5 system-ui;margin:20vh 10vw">'
+        f'<h1 style="font-weight:400">{html.escape(title)}</h1><p>{html.escape(detail)}</p>'
+        '<p><a href="/" style="color:#fff">Back to oO</a></p></body></html>'
+    )
+    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+async def _flow_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FlowError)
+    if "text/html" in request.headers.get("accept", ""):
+        return _page(exc.status, exc.title, exc.detail)
+    return problem(exc.status, exc.title, exc.detail)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -45,3 +87,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(TemporalUnavailableError, _temporal_down)
+    app.add_exception_handler(FlowError, _flow_error)

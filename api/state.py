@@ -1,19 +1,64 @@
-"""What the app holds for its lifetime: the database and a lazily connected Temporal client."""
+"""What the app holds for its lifetime: the database, a lazily connected Temporal client, the
+OAuth registry, the token vault, the payload codec and its background tasks."""
 
 import asyncio
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from core.crypto import EncryptionCodec
 from core.settings import Settings
 from core.temporal import connect
+from core.vault import TokenVault
 
 TEMPORAL_CONNECT_TIMEOUT_S = 3.0
+log = logging.getLogger(__name__)
 
 
 class TemporalUnavailableError(Exception):
     """Temporal could not be reached; routes that need it answer 503."""
+
+
+class StateLedger:
+    """OAuth states already presented at a callback, remembered for as long as one can live.
+
+    authlib clears a state from the signed state cookie once used, but a copy of the old cookie
+    would carry it again: this process refuses a state it has seen, before any token request.
+    Bounded: the oldest entries go first.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_s: float,
+        max_entries: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl_s = ttl_s
+        self._max = max_entries
+        self._clock = clock
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def claim(self, provider: str, state: str) -> bool:
+        """True the first time (provider, state) is presented; False for a replay."""
+        now = self._clock()
+        # Insertion order is expiry order: the oldest entries are at the front.
+        while self._seen and (
+            next(iter(self._seen.values())) <= now or len(self._seen) >= self._max
+        ):
+            self._seen.popitem(last=False)
+        key = hashlib.sha256(f"{provider}\0{state}".encode()).hexdigest()
+        if key in self._seen:
+            return False
+        self._seen[key] = now + self._ttl_s
+        return True
 
 
 @dataclass
@@ -22,7 +67,15 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     client: Client | None = None
+    # The authlib registry (api.oauth.build_oauth); providers without credentials are absent.
+    oauth: Any = None
+    # None when OO_MASTER_KEYS / OO_PAYLOAD_KEYS are not set: the routes needing them say so.
+    vault: TokenVault | None = None
+    codec: EncryptionCodec | None = None
+    # States already presented at a callback: a replay is refused.
+    used_states: StateLedger = field(default_factory=lambda: StateLedger(ttl_s=3600))
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     async def temporal(self) -> Client:
         """The Temporal client, connected once on first use (the API starts without Temporal)."""
@@ -37,3 +90,21 @@ class AppState:
                 except (TimeoutError, RuntimeError, OSError) as exc:
                     raise TemporalUnavailableError(str(exc)) from exc
             return self.client
+
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> None:
+        """Run work in the background (fire and forget); failures are logged, not raised."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("background task %s failed: %s", task.get_name(), type(exc).__name__)
+
+    async def close(self) -> None:
+        """Cancel the background tasks still running (their workflows go on in Temporal)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,5 +1,6 @@
 """Login payloads."""
 
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -13,3 +14,15 @@ class DevLoginCreate(BaseModel):
 
 class SessionRead(BaseModel):
     user_id: UUID
+
+
+class AdminTokenCreate(BaseModel):
+    """The admin token (OO_ADMIN_TOKEN), exchanged for an admin session."""
+
+    token: str = Field(min_length=1, max_length=512)
+
+
+class AdminSessionRead(BaseModel):
+    """An admin session: the codec endpoints and automation, never a person's data."""
+
+    role: Literal["admin"] = "admin"

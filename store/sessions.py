@@ -64,22 +64,65 @@ async def create_session(
     return sid
 
 
-async def user_for_session(
-    db: AsyncSession, *, sid: str, now: datetime, idle: timedelta
-) -> User | None:
-    """The active user of a live session; touches its idle clock; ends it when expired."""
+# Reads touch a session's idle clock at most this often, so that they do not write each time.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _expired(row: Session, *, now: datetime, idle: timedelta, absolute: timedelta | None) -> bool:
+    if row.expires_at <= now or row.last_seen_at + idle <= now:
+        return True
+    # The absolute limit in force now, even for a session created under a longer one.
+    return absolute is not None and row.created_at + absolute <= now
+
+
+async def live_session(
+    db: AsyncSession,
+    *,
+    sid: str,
+    now: datetime,
+    idle: timedelta,
+    absolute: timedelta | None = None,
+) -> Session | None:
+    """The session named by sid if neither its idle nor its absolute timeout has passed.
+
+    An expired session is deleted; a live one has its idle clock touched.
+    """
     row = await db.get(Session, hash_secret(sid))
     if row is None:
         return None
-    if row.expires_at <= now or row.last_seen_at + idle <= now:
+    if _expired(row, now=now, idle=idle, absolute=absolute):
         await db.delete(row)
         return None
-    user = await db.get(User, row.user_id)
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+    return row
+
+
+async def principal_for_session(
+    db: AsyncSession,
+    *,
+    sid: str,
+    now: datetime,
+    idle: timedelta,
+    absolute: timedelta | None = None,
+) -> User | None:
+    """The users row behind a live session, whatever its status (a user or the admin)."""
+    row = await live_session(db, sid=sid, now=now, idle=idle, absolute=absolute)
+    return None if row is None else await db.get(User, row.user_id)
+
+
+async def user_for_session(
+    db: AsyncSession,
+    *,
+    sid: str,
+    now: datetime,
+    idle: timedelta,
+    absolute: timedelta | None = None,
+) -> User | None:
+    """The active user of a live session; touches its idle clock; ends it when expired."""
+    user = await principal_for_session(db, sid=sid, now=now, idle=idle, absolute=absolute)
     if user is None or user.status != "active":
         return None
-    # Touch at most once a minute so that reads do not write on every request.
-    if now - row.last_seen_at > timedelta(minutes=1):
-        row.last_seen_at = now
     return user
 
 

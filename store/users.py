@@ -1,13 +1,21 @@
-"""Users, consents and preferences."""
+"""Users, their login identities, consents and preferences."""
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.models import Consent, User, UserPreference
+from store.models import Consent, Identity, User, UserPreference, utcnow
+
+# The admin principal (POST /api/auth/token) is a users row with this status: it owns admin
+# sessions, is never an active user (no tips, no sweeps) and has no identity.
+ADMIN_STATUS = "admin"
+_EMAIL_MAX = 320
 
 
 async def create_user(
@@ -32,7 +40,96 @@ async def get_user(db: AsyncSession, *, user_id: uuid.UUID) -> User | None:
 
 
 async def count_users(db: AsyncSession) -> int:
-    return int(await db.scalar(select(func.count()).select_from(User)) or 0)
+    """People, that is: the admin principal is not counted."""
+    stmt = select(func.count()).select_from(User).where(User.status != ADMIN_STATUS)
+    return int(await db.scalar(stmt) or 0)
+
+
+def _known_zone(name: object) -> str:
+    """An IANA zone the provider asserted (cold start only), else UTC."""
+    if not isinstance(name, str) or not name or len(name) > 64:
+        return "UTC"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name
+
+
+def _insert(db: AsyncSession) -> Any:
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def _identity_user_id(db: AsyncSession, *, issuer: str, subject: str) -> uuid.UUID | None:
+    stmt = select(Identity.user_id).where(Identity.issuer == issuer, Identity.subject == subject)
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def sign_in_identity(
+    db: AsyncSession,
+    *,
+    issuer: str,
+    subject: str,
+    email: str | None,
+    display_name: str | None = None,
+    tz: str | None = None,
+) -> User:
+    """The user of the login identity (issuer, subject), created on its first sign-in.
+
+    The email is stored for display only and never matched: another account with the same
+    email is another identity, hence another user. Safe when two first sign-ins race.
+    """
+    email = email[:_EMAIL_MAX] if email else None
+    user_id = await _identity_user_id(db, issuer=issuer, subject=subject)
+    if user_id is None:
+        name = display_name[:200] if display_name else None
+        user = User(display_name=name, tz=_known_zone(tz))
+        db.add(user)
+        await db.flush()
+        values = {
+            "id": uuid.uuid4(),
+            "user_id": user.id,
+            "issuer": issuer,
+            "subject": subject,
+            "email": email,
+            "created_at": utcnow(),
+        }
+        stmt = _insert(db)(Identity).values(**values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["issuer", "subject"])
+        inserted = cast(CursorResult[Any], await db.execute(stmt)).rowcount > 0
+        if inserted:
+            return user
+        # A concurrent first sign-in won: drop our user and use theirs.
+        await db.execute(delete(User).where(User.id == user.id))
+        db.expunge(user)
+        user_id = await _identity_user_id(db, issuer=issuer, subject=subject)
+        assert user_id is not None
+    else:
+        await db.execute(
+            update(Identity)
+            .where(Identity.issuer == issuer, Identity.subject == subject)
+            .values(email=email)
+        )
+    found = await db.get(User, user_id)
+    assert found is not None  # identities cascade with their user
+    return found
+
+
+async def identities_of(db: AsyncSession, *, user_id: uuid.UUID) -> list[Identity]:
+    stmt = select(Identity).where(Identity.user_id == user_id).order_by(Identity.created_at)
+    return list((await db.scalars(stmt)).all())
+
+
+async def admin_principal(db: AsyncSession) -> User:
+    """The one admin principal, created on first use."""
+    stmt = select(User).where(User.status == ADMIN_STATUS).order_by(User.created_at).limit(1)
+    found = (await db.scalars(stmt)).first()
+    if found is not None:
+        return found
+    admin = User(display_name="admin", status=ADMIN_STATUS)
+    db.add(admin)
+    await db.flush()
+    return admin
 
 
 async def first_demo_user(db: AsyncSession) -> User | None:

@@ -1,9 +1,15 @@
 """Builders for tests, as plain functions."""
 
+import asyncio
+import shutil
 import socket
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import asyncpg
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.common import SearchAttributeKey
 
@@ -13,6 +19,7 @@ from contracts.agents import TaskCompletion, UserHistory
 from contracts.temporal import SEARCH_ATTRIBUTES
 from sim.personas import make_persona
 from store import history, users
+from store.models import Integration
 
 
 def dev_search_attributes() -> list[SearchAttributeKey[str]]:
@@ -95,3 +102,35 @@ def fixed_agent(
         )
 
     return Agent(manifest=manifest, compute=compute)
+
+
+async def raw_database_bytes(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> list[bytes]:
+    """Every view of the stored bytes we can take: files, or table contents and pg_dump."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        assert url.database
+        files = [Path(url.database), Path(f"{url.database}-wal")]
+        return [b"".join(p.read_bytes() for p in files if p.exists())]
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT i::text AS t FROM integrations i")
+    finally:
+        await conn.close()
+    views = [b"".join(r["t"].encode() for r in rows)]
+    async with sessions() as db:
+        cells = (await db.execute(select(Integration))).scalars().all()
+        views[0] += b"".join(
+            (c.access_token_enc or b"") + (c.refresh_token_enc or b"") + (c.scopes or "").encode()
+            for c in cells
+        )
+    if shutil.which("pg_dump"):
+        proc = await asyncio.create_subprocess_exec(
+            "pg_dump", "--data-only", f"--dbname={dsn}", stdout=asyncio.subprocess.PIPE
+        )
+        dump, _ = await proc.communicate()
+        assert proc.returncode == 0
+        views.append(dump)
+    return views

@@ -2,21 +2,18 @@
 
 import asyncio
 import logging
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.crypto import KeyRing, new_key_spec
 from core.vault import DataKey, TokenDecryptError, TokenVault, UnknownMasterKeyError
 from store import integrations, users
 from store.models import Integration, UserKey
+from tests.factories import raw_database_bytes
 
 Sessions = async_sessionmaker[AsyncSession]
 ACCESS = "canary-access-7f3a9c"
@@ -149,36 +146,6 @@ async def test_c1_no_token_is_in_the_raw_database_bytes(
         assert SCOPE.encode() in raw
         assert ACCESS.encode() not in raw
         assert REFRESH.encode() not in raw
-
-
-async def raw_database_bytes(sessions: Sessions, database_url: str) -> list[bytes]:
-    """Every view of the stored bytes we can take: files, or table contents and pg_dump."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        assert url.database
-        files = [Path(url.database), Path(f"{url.database}-wal")]
-        return [b"".join(p.read_bytes() for p in files if p.exists())]
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch("SELECT i::text AS t FROM integrations i")
-    finally:
-        await conn.close()
-    views = [b"".join(r["t"].encode() for r in rows)]
-    async with sessions() as db:
-        cells = (await db.execute(select(Integration))).scalars().all()
-        views[0] += b"".join(
-            (c.access_token_enc or b"") + (c.refresh_token_enc or b"") + (c.scopes or "").encode()
-            for c in cells
-        )
-    if shutil.which("pg_dump"):
-        proc = await asyncio.create_subprocess_exec(
-            "pg_dump", "--data-only", f"--dbname={dsn}", stdout=asyncio.subprocess.PIPE
-        )
-        dump, _ = await proc.communicate()
-        assert proc.returncode == 0
-        views.append(dump)
-    return views
 
 
 async def test_c2_a_ciphertext_copied_to_another_row_fails(sessions: Sessions) -> None:

@@ -194,8 +194,9 @@ async def test_a_failing_revocation_is_recorded_and_deletion_completes(
 async def test_deleting_an_unknown_user_is_harmless(
     dev_client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str, unused: None
 ) -> None:
-    async with fake_google() as google, build_worker(
-        dev_client, deps(sessions, google, dev_client), task_queue=task_queue
+    async with (
+        fake_google() as google,
+        build_worker(dev_client, deps(sessions, google, dev_client), task_queue=task_queue),
     ):
         result = await dev_client.execute_workflow(
             AccountDeletionWorkflow.run,

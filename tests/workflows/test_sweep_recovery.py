@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,10 +43,11 @@ async def output_counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[int
     return int(total or 0), int(fresh or 0)
 
 
-async def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate, timeout: float, what: str, log: Path) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not await predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; worker log:\n{tail}"
         await asyncio.sleep(0.2)
 
 
@@ -55,7 +57,9 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
     database_url: str,
     payload_keys: str,
     task_queue: str,
+    tmp_path: Path,
 ) -> None:
+    log = tmp_path / "worker.log"
     await seed_users(sessions, count=USERS)
     agents = list(all_agents())
     expected = USERS * len(agents)
@@ -67,7 +71,7 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
         "OO_TASK_QUEUE": task_queue,
         "OO_LOG_LEVEL": "WARNING",
     }
-    worker = await start_worker(env)
+    worker = await start_worker(env, log)
     try:
         # The worker reconciles one schedule per agent at start; trigger them all now.
         async def schedules_exist() -> bool:
@@ -78,25 +82,25 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
                 return False
             return True
 
-        await wait_for(schedules_exist, 60, "the worker to create the schedules")
+        await wait_for(schedules_exist, 60, "the worker to create the schedules", log)
         for agent_id in agents:
             await dev_client.get_schedule_handle(agent_sweep_id(agent_id)).trigger()
 
         async def some_done() -> bool:
             return (await output_counts(sessions))[0] > 0
 
-        await wait_for(some_done, 60, "the first batch")
+        await wait_for(some_done, 60, "the first batch", log)
         worker.send_signal(signal.SIGKILL)
         await worker.wait()
         at_kill = (await output_counts(sessions))[0]
         assert 0 < at_kill < expected, "the kill did not land mid-sweep"
 
-        worker = await start_worker(env)
+        worker = await start_worker(env, log)
 
         async def all_fresh() -> bool:
             return (await output_counts(sessions))[1] == expected
 
-        await wait_for(all_fresh, 240, "every user to be swept after the restart")
+        await wait_for(all_fresh, 240, "every user to be swept after the restart", log)
         assert await output_counts(sessions) == (expected, expected)  # no user missed, no dupes
     finally:
         if worker.returncode is None:
