@@ -189,3 +189,13 @@ async def user_set_preferences(
     """The preferences of a scope that the user set themselves."""
     rows = await _scope_rows(db, user_id=user_id, scope=scope)
     return {p.key: p.value for p in rows if p.source == "user"}
+
+
+async def set_consent(db: AsyncSession, *, user_id: uuid.UUID, name: str, granted: bool) -> None:
+    """Record a consent decision (upsert by user and consent name)."""
+    row = await db.get(Consent, (user_id, name))
+    if row is None:
+        db.add(Consent(user_id=user_id, name=name, granted=granted))
+    else:
+        row.granted = granted
+    await db.flush()

@@ -20,7 +20,7 @@ from contracts.integrations import ConnectOutcome, IntegrationRead
 from contracts.temporal import token_refresh_workflow_id
 from contracts.tokens import Provider, TokenRefreshInput
 from core.vault import TokenVault
-from store import integrations
+from store import integrations, users
 from workflows.client import (
     disconnect_token,
     start_recompute,
@@ -28,6 +28,8 @@ from workflows.client import (
     user_search_attributes,
 )
 from workflows.token_refresh import TokenRefreshWorkflow
+
+TODOIST_CONSENT = "todoist.read"
 
 router = APIRouter(tags=["integrations"])
 log = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ async def todoist_callback(request: Request, user: CurrentUser, state: StateDep)
             expires_at=None,
             scopes=oauth.TODOIST_SCOPES,
         )
+        # Authorising oO at Todoist is the person's consent to read it.
+        await users.set_consent(db, user_id=user.id, name=TODOIST_CONSENT, granted=True)
     started = await _start_sync(state, user.id)
     outcome: ConnectOutcome = "connected" if started else "connected_sync_pending"
     return RedirectResponse(f"/?todoist={outcome}", status_code=status.HTTP_303_SEE_OTHER)

@@ -4,12 +4,13 @@ B8, C1, F4, G2)."""
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 
@@ -21,6 +22,7 @@ from core.settings import Settings
 from core.vault import TokenVault
 from store import integrations, users
 from store.integrations import Tokens
+from store.models import TaskCompletion, TipDecision
 from tests.api.conftest import (
     MASTER_KEYS,
     at_provider,
@@ -81,6 +83,7 @@ def worker_deps(sessions: async_sessionmaker[AsyncSession], todoist: FakeTodoist
         vault=VAULT,
         oauth_clients={"todoist": client},
         todoist_api_base=todoist.api_base,
+        hash_salt=b"integration-test-salt",
     )
 
 
@@ -132,7 +135,11 @@ async def test_login_then_connect_stores_the_token_encrypted_and_disconnect_revo
     todoist: FakeTodoist,
 ) -> None:
     settings = with_providers(app_settings, idp, todoist)
-    todoist.authorize_as = account = todoist.account()
+    todoist.authorize_as = account = todoist.account(timezone="Europe/Paris")
+    home = account.project("Home")
+    now = datetime.now(UTC)
+    for day in range(1, 21):  # three weeks of ticking things off at breakfast
+        account.complete(f"Water plants {day}", at=now - timedelta(days=day, hours=2), project=home)
     before = set(todoist.tokens)
     async with (
         build_worker(dev_client, worker_deps(sessions, todoist), task_queue=settings.task_queue),
@@ -158,9 +165,28 @@ async def test_login_then_connect_stores_the_token_encrypted_and_disconnect_revo
         for raw in views:  # the file (SQLite), or the rows and a pg_dump (PostgreSQL)
             assert issued.encode() not in raw
 
-        # The recompute was started without the callback waiting for it.
+        # The recompute was started without the callback waiting for it: it syncs, computes.
         recompute = dev_client.get_workflow_handle(recompute_workflow_id(user_id))
         await recompute.result()
+        async with sessions() as db:
+            synced = await db.scalar(select(func.count()).where(TaskCompletion.user_id == user_id))
+        assert synced == 20
+
+        # The page asks for a tip: decided from the synced history by the real agents.
+        tip = await client.get("/api/tip")
+        assert tip.status_code == 200, tip.text
+        assert tip.json()["status"] in {"tip", "nothing"}
+        async with sessions() as db:
+            decision = (
+                await db.scalars(select(TipDecision).where(TipDecision.user_id == user_id))
+            ).one()
+        assert "time-of-day" in {c["agent_id"] for c in decision.candidates}
+
+        # D2: every workflow of the user is keyed by opaque ids only.
+        email = idp.identity.email
+        async for wf in dev_client.list_workflows(f"OoUserId = '{user_id}'"):
+            assert email not in wf.id and idp.identity.subject not in wf.id
+            assert wf.search_attributes.get("OoUserId") == [str(user_id)]
         refresh = dev_client.get_workflow_handle_for(
             TokenRefreshWorkflow.run, token_refresh_workflow_id(user_id, "todoist")
         )
