@@ -76,34 +76,41 @@ async def _wait_for_temporal(settings: Settings, proc: subprocess.Popen[bytes] |
             await asyncio.sleep(0.25)
 
 
-async def _prepare_database(settings: Settings, *, demo: bool) -> str | None:
-    """Migrate, seed the demo user once, and mint a one-time login token for it."""
+async def _prepare_database(settings: Settings, *, demo: bool) -> tuple[str | None, str]:
+    """Migrate, seed the demo user once; one-time login tokens for it and for the admin."""
     await migrate.upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
+    ttl = timedelta(minutes=settings.login_token_minutes)
+    now = datetime.now(UTC)
     try:
         async with create_sessionmaker(engine).begin() as db:
+            admin = await users.admin_principal(db)
+            admin_token = await sessions.create_login_token(db, user_id=admin.id, now=now, ttl=ttl)
             demo_user = await users.first_demo_user(db)
             if demo_user is None and demo and await users.count_users(db) == 0:
                 demo_id = await seed_demo_user(db)
             elif demo_user is not None:
                 demo_id = demo_user.id
             else:
-                return None
-            return await sessions.create_login_token(
-                db,
-                user_id=demo_id,
-                now=datetime.now(UTC),
-                ttl=timedelta(minutes=settings.login_token_minutes),
-            )
+                return None, admin_token
+            token = await sessions.create_login_token(db, user_id=demo_id, now=now, ttl=ttl)
+            return token, admin_token
     finally:
         await engine.dispose()
 
 
-def _announce(settings: Settings, token: str | None) -> None:
+def _announce(settings: Settings, token: str | None, admin_link: str | None) -> None:
     console.print(f"[bold]oO[/] is running at {settings.public_url}")
     if token:
         console.print(f"  sign in (one-time link): {settings.public_url}/#login={token}")
     console.print(f"  Temporal UI: {settings.temporal_ui_url}")
+    if admin_link:
+        # Payloads are encrypted; the UI decodes them through the API's codec, as an admin.
+        console.print(f"  to read payloads in the UI, open once (admin): {admin_link}")
+        console.print(
+            f"  then in the UI: Settings → Codec Server → {settings.public_url}/codec,"
+            " include cross-origin credentials"
+        )
     console.print("  press Ctrl-C to stop")
 
 
@@ -122,11 +129,13 @@ async def run_dev(opts: DevOptions) -> None:
             port=opts.temporal_port,
             ui_port=opts.ui_port,
             log_file=opts.data_dir / "temporal.log",
+            codec_url=f"{settings.public_url}/codec",
         )
     try:
         client = await _wait_for_temporal(settings, proc)
-        token = await _prepare_database(settings, demo=opts.demo)
-        await _serve(settings, client, token, stop)
+        token, admin_token = await _prepare_database(settings, demo=opts.demo)
+        admin_link = f"{settings.public_url}/#login={admin_token}"
+        await _serve(settings, client, token, admin_link, stop)
     finally:
         if proc is not None:
             await stop_process(proc)
@@ -134,7 +143,11 @@ async def run_dev(opts: DevOptions) -> None:
 
 
 async def _serve(
-    settings: Settings, client: Client, token: str | None, stop: asyncio.Event
+    settings: Settings,
+    client: Client,
+    token: str | None,
+    admin_link: str | None,
+    stop: asyncio.Event,
 ) -> None:
     app = create_app(settings, temporal_client=client)
     server = _Server(
@@ -151,7 +164,7 @@ async def _serve(
         if serving.done():
             serving.result()
             raise RuntimeError(f"the API could not listen on port {settings.api_port}")
-        _announce(settings, token)
+        _announce(settings, token, admin_link)
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         console.print("stopping…")

@@ -17,6 +17,7 @@ from core.temporal import data_converter
 from tests.factories import free_tcp_port
 
 LOGIN = re.compile(r"(http://127\.0\.0\.1:\d+)/#login=([A-Za-z0-9_-]+)")
+ADMIN = re.compile(r"open once \(admin\): http://127\.0\.0\.1:\d+/#login=([A-Za-z0-9_-]+)")
 START_TIMEOUT_S = 90
 
 
@@ -114,7 +115,7 @@ async def test_oo_dev_serves_a_tip_and_stops_every_child_on_sigint(tmp_path: Pat
     data_dir = tmp_path / "state"
     ports = {"api": free_tcp_port(), "temporal": free_tcp_port(), "ui": free_tcp_port()}
 
-    async with oo_dev(data_dir, ports) as (base, token, _):
+    async with oo_dev(data_dir, ports) as (base, token, lines):
         first = await get_tip(base, token)
         assert first["id"] is None or first["generator"] == "composer"
         assert await listed_in_temporal(
@@ -123,6 +124,14 @@ async def test_oo_dev_serves_a_tip_and_stops_every_child_on_sigint(tmp_path: Pat
         async with httpx.AsyncClient(trust_env=False) as http:
             ui = await http.get(f"http://127.0.0.1:{ports['ui']}/")
         assert ui.status_code == 200
+        # The printed admin link signs in a session the codec endpoint accepts.
+        await asyncio.sleep(0.3)  # the admin line follows the login line
+        [admin_token] = ADMIN.findall("".join(lines))
+        async with httpx.AsyncClient(base_url=base, trust_env=False) as http:
+            await http.post("/api/auth/dev-login", json={"token": admin_token})
+            plain = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "IngiCg=="}
+            encoded = await http.post("/codec/encode", json={"payloads": [plain]})
+        assert encoded.status_code == 200, encoded.text
         assert processes_mentioning(str(data_dir))  # the temporal child is running
     assert processes_mentioning(str(data_dir)) == []
     assert (data_dir / "secrets.env").stat().st_mode & 0o077 == 0
