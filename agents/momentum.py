@@ -17,20 +17,16 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agents.cleaning import WEEK, away_days, burst_followers, weekday_factors
 from agents.frame import F64, I64, B, HistoryFrame, frame_of
 from agents.registry import Prefs
 from contracts.agents import AgentManifest, InferredParam, Snippet, UserHistory
 
 Trend = Literal["up", "down", "flat"]
 
-WEEK = 7
 MIN_DAYS = 7  # clean days before a level means anything
 SEGMENT_DAYS = 14  # a level needs two weeks on each side of a change, else it is an episode
 WINDOW_DAYS = 28  # the rolling mean behind the baseline
-BURST_GAP_S = 180.0
-BURST_MIN = 5
-NEIGHBOUR_DAYS = 14
-AWAY_EXPECTED = 6.0  # a run of empty days this improbable (P < 0.25 %) is time away
 CHANGE_PARAMS = 2  # a change costs two parameters under BIC: where it is and the new level
 CHANGE_RATIO = 1.15  # smaller changes of level are drift, however significant
 Z_NOTABLE = 2.0
@@ -70,43 +66,6 @@ class Level:
     trend: Trend
     mean: float
     stdev: float
-
-
-def burst_followers(t: F64) -> B:
-    """Completions after the first of a burst: five or more, each within 3 min of the last."""
-    if t.size == 0:
-        return np.zeros(0, dtype=bool)
-    starts = np.concatenate([[True], np.diff(t) > BURST_GAP_S])
-    cluster = np.cumsum(starts) - 1
-    followers: B = ~starts & (np.bincount(cluster)[cluster] >= BURST_MIN)
-    return followers
-
-
-def weekday_factors(count: F64, weekday: I64) -> F64:
-    """Each weekday's mean relative to the overall mean, floored so no day is impossible."""
-    days = np.bincount(weekday, minlength=WEEK)
-    total = np.bincount(weekday, weights=count, minlength=WEEK)
-    overall = total.sum() / max(int(days.sum()), 1)
-    if overall <= 0:
-        return np.ones(WEEK)
-    return np.maximum(np.where(days > 0, total / np.maximum(days, 1) / overall, 1.0), 0.02)
-
-
-def away_days(count: F64, exposure: F64) -> B:
-    """Days in runs of nothing that the rate around them makes improbable: time away."""
-    n = count.size
-    edges = np.diff(np.concatenate([[0], (count == 0).astype(np.int8), [0]]))
-    start, end = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    c = np.concatenate([[0.0], np.cumsum(count)])
-    w = np.concatenate([[0.0], np.cumsum(exposure)])
-    lo, hi = np.maximum(start - NEIGHBOUR_DAYS, 0), np.minimum(end + NEIGHBOUR_DAYS, n)
-    run = w[end] - w[start]
-    rate = (c[hi] - c[lo]) / np.maximum(w[hi] - w[lo] - run, 1e-9)
-    away = rate * run >= AWAY_EXPECTED
-    marks = np.zeros(n + 1)
-    marks[start[away]] = 1.0  # runs are separated by active days, so marks never collide
-    marks[end[away]] = -1.0
-    return np.cumsum(marks)[:-1] > 0
 
 
 def series_of(frame: HistoryFrame) -> Series:

@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from agents.cleaning import WEEK, burst_followers, weekday_factors
+from agents.cleaning import away_days as _away_days
 from agents.frame import F64, I64, B, HistoryFrame, frame_of
 from agents.registry import Prefs
 from contracts.agents import AgentManifest, InferredParam, Snippet, UserHistory
 
-WEEK = 7
 LOOKBACK_COMPLETIONS = 30
 LOOKBACK_BOUNDS = (14, 91)  # at least two of each weekday, at most a quarter
 WINDOW_DAYS = 91  # the most any window here reads
@@ -34,10 +35,6 @@ CYCLE_DAYS = 84  # twelve weeks: enough of each weekday to tell a rhythm from no
 MIN_CYCLE_DAYS = 21
 DAILY_DAYS = 28
 MIN_DAILY_COMPLETIONS = 30  # fewer, and there is no hour profile to speak of
-BURST_GAP_S = 180.0
-BURST_MIN = 5
-NEIGHBOUR_DAYS = 14
-AWAY_EXPECTED = 6.0  # a run of empty days this improbable (P < 0.25 %) is time away
 CYCLE_Z = 3.0  # eight contrasts (each weekday, the weekend): about 2 % false alarms together
 MIN_STRENGTH = 0.25  # a significant but slight rhythm is not a cycle worth naming
 HINT_STRENGTH = 0.5
@@ -115,35 +112,9 @@ def lookback_days(recent: Recent) -> int:
     return int(np.clip(math.ceil(days / WEEK) * WEEK, *LOOKBACK_BOUNDS))
 
 
-def burst_followers(t: F64) -> B:
-    """Completions after the first of a burst: five or more, each within 3 min of the last."""
-    if t.size == 0:
-        return np.zeros(0, dtype=bool)
-    starts = np.concatenate([[True], np.diff(t) > BURST_GAP_S])
-    cluster = np.cumsum(starts) - 1
-    followers: B = ~starts & (np.bincount(cluster)[cluster] >= BURST_MIN)
-    return followers
-
-
 def away_days(count: F64, weekday: I64) -> B:
     """Days in runs of nothing that the weekday-adjusted rate around them makes improbable."""
-    n = count.size
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    seen = np.bincount(weekday, minlength=WEEK)
-    per_weekday = np.bincount(weekday, weights=count, minlength=WEEK) / np.maximum(seen, 1)
-    exposure = np.maximum(per_weekday / max(float(count.mean()), 1e-9), 0.02)[weekday]
-    edges = np.diff(np.concatenate([[0], (count == 0).astype(np.int8), [0]]))
-    start, end = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    c = np.concatenate([[0.0], np.cumsum(count)])
-    w = np.concatenate([[0.0], np.cumsum(exposure)])
-    lo, hi = np.maximum(start - NEIGHBOUR_DAYS, 0), np.minimum(end + NEIGHBOUR_DAYS, n)
-    run = w[end] - w[start]
-    away = (c[hi] - c[lo]) / np.maximum(w[hi] - w[lo] - run, 1e-9) * run >= AWAY_EXPECTED
-    marks = np.zeros(n + 1)
-    marks[start[away]] = 1.0  # runs are separated by active days, so marks never collide
-    marks[end[away]] = -1.0
-    return np.cumsum(marks)[:-1] > 0
+    return _away_days(count, weekday_factors(count, weekday)[weekday])
 
 
 def daily_counts(recent: Recent, days: int) -> tuple[F64, I64]:
