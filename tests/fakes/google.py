@@ -16,8 +16,8 @@ provider with Google's defaults, so a login flow against it works too.
 
 from typing import Any
 
+from tests.fakes.loopback import configure
 from tests.fakes.oidc import FakeOIDC, Identity
-from tests.fakes.todoist import configure
 
 
 class FakeGoogle(FakeOIDC):

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.fakes.todoist import (
+from tests.fakes.loopback import (
     Fault,
     LoopbackServer,
     basic_auth,
@@ -36,7 +36,7 @@ from tests.fakes.todoist import (
     form_of,
     s256,
 )
-from tests.fakes.todoist import redirect_with as redirect
+from tests.fakes.loopback import redirect_with as redirect
 
 Json = dict[str, Any]
 KEY_ID = "fake-oidc-1"
