@@ -43,6 +43,7 @@ def infer_and_compute(
 
 
 Syncer = Callable[[uuid.UUID], Awaitable[object]]
+TODOIST_CONSENT = "todoist.read"
 
 
 class AgentActivities:
@@ -134,7 +135,8 @@ class AgentActivities:
     async def compute_agent_batch(self, inp: ComputeBatchInput) -> ComputeBatchResult:
         """Compute the agent for a batch of users in one transaction, heartbeating per user."""
         agent = self._agent(inp.agent_id)
-        await self._sync_stale(inp.user_ids)
+        if TODOIST_CONSENT in agent.manifest.consents:  # due users have granted it
+            await self._sync_stale(inp.user_ids)
         with span("agent.compute_batch", agent_id=agent.id, users=len(inp.user_ids)) as traced:
             async with self._deps.sessions.begin() as db:
                 batch = await users.active_users(db, user_ids=inp.user_ids)
@@ -158,7 +160,12 @@ class AgentActivities:
             self._agent(agent_id)
         ids = [a.id for a in eligible(self._deps.agents, consents)]
         wanted = set(inp.agent_ids) if inp.agent_ids else set(ids)
-        syncable = [p for p in providers if p == "todoist" and self._sync is not None]
+        # A provider's history is read only while its consent stands.
+        syncable = [
+            p
+            for p in providers
+            if p == "todoist" and self._sync is not None and TODOIST_CONSENT in consents
+        ]
         return EligibleAgentsResult(
             agent_ids=[a for a in ids if a in wanted], sync_providers=syncable
         )

@@ -11,7 +11,7 @@ from temporalio.client import Client
 from api import oauth
 from api.csrf import CrossSiteGuard, ScopedCORS
 from api.errors import install_error_handlers
-from api.routes import auth, codec, health, integrations, page, tips
+from api.routes import account, auth, codec, health, integrations, page, profile, tips
 from api.state import AppState, StateLedger
 from core.crypto import EncryptionCodec, KeyConfigError, KeyRing
 from core.settings import Settings, get_settings
@@ -75,7 +75,7 @@ def create_app(
     )
     app.add_middleware(ScopedCORS, prefix=codec.PREFIX, origin=settings.temporal_ui_url)
     install_error_handlers(app)
-    routers = (health, auth, integrations, tips, codec, page)
+    routers = (health, auth, integrations, tips, account, profile, codec, page)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")

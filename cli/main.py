@@ -9,13 +9,15 @@ from uuid import UUID
 
 import typer
 
-from cli import evaluation, keys, schedules
+from cli import accounts, evaluation, keys, schedules
 from core.logging import configure_logging
 
 app = typer.Typer(help="oO: one well-timed tip.", no_args_is_help=True, add_completion=False)
 app.add_typer(evaluation.app, name="eval")
 app.add_typer(schedules.app, name="schedules")
 app.add_typer(keys.app, name="keys")
+app.command("delete-account")(accounts.delete_account)
+app.command("recompute")(accounts.recompute)
 
 
 @app.command()

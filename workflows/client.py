@@ -106,4 +106,10 @@ async def start_account_deletion(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
-    return (await handle.query(AccountDeletionWorkflow.status)).deletion_id
+    # The id is in the start event's input: read from history, it needs no worker.
+    async for event in handle.fetch_history_events():
+        attrs = event.workflow_execution_started_event_attributes
+        [started] = await client.data_converter.decode(attrs.input.payloads, [AccountDeletionInput])
+        assert isinstance(started, AccountDeletionInput)
+        return started.deletion_id
+    raise RuntimeError("the deletion workflow has no start event")

@@ -119,3 +119,35 @@ async def test_recompute_syncs_todoist_then_computes_and_a_sweep_resyncs_stale_h
     async with sessions() as db:
         rows = (await db.execute(select(TaskCompletion.task_key, TaskCompletion.project_key))).all()
     assert all("Water" not in (k or "") and "Home" not in (p or "") for k, p in rows)
+
+
+async def test_without_the_consent_no_history_is_read(
+    time_skipping_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str,
+) -> None:
+    async with fake_todoist() as todoist:
+        account = todoist.account(token="tok-no-consent", timezone="Europe/Paris")
+        account.complete("Water plants", at=datetime.now(UTC) - timedelta(days=1))
+        async with sessions.begin() as db:
+            user = await users.create_user(db, display_name=None)  # connected, consent revoked
+            await integrations.save_tokens(
+                db,
+                user_id=user.id,
+                provider="todoist",
+                vault=VAULT,
+                access_token="tok-no-consent",
+                refresh_token=None,
+                expires_at=None,
+                scopes="data:read",
+            )
+        client = time_skipping_env.client
+        async with build_worker(client, deps(sessions, todoist), task_queue=task_queue):
+            await client.execute_workflow(
+                RecomputeWorkflow.run,
+                RecomputeInput(user_id=user.id),
+                id=f"recompute-{user.id}",
+                task_queue=task_queue,
+            )
+        assert todoist.calls == []
+    assert await completions(sessions, user.id) == 0

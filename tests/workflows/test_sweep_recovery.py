@@ -22,15 +22,12 @@ from store.models import AgentOutput
 USERS = 1000
 
 
-def start_worker(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return asyncio.create_subprocess_exec(  # type: ignore[return-value]
-        sys.executable,
-        "-m",
-        "worker",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+async def start_worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    # Output goes to a file: an unread pipe would fill up and block the worker.
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "worker", env=env, stdout=out, stderr=out
+        )
 
 
 async def output_counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
