@@ -120,17 +120,29 @@ def build_deps(settings: Settings) -> ActivityDeps:
     )
 
 
+async def reconcile_schedules(client: Client, deps: ActivityDeps, task_queue: str) -> None:
+    """Reconcile the agent schedules; a failure is logged, never fatal to the worker."""
+    try:
+        report = await sync_schedules(client, deps.agents, task_queue=task_queue)
+        log.info("agent schedules: %s", report)
+    except Exception:
+        log.exception("agent schedules could not be reconciled; `oo schedules sync` retries")
+
+
 async def run_worker(settings: Settings) -> None:
-    """Connect, reconcile the agent schedules with the registry, and run until cancelled."""
-    configure_tracing(settings)  # best effort: the server is looked up in the background
+    """Connect, reconcile the agent schedules beside polling, and run until cancelled."""
     client = await connect(settings)
+    configure_tracing(settings)
     deps = replace(build_deps(settings), temporal=client)
-    report = await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
-    log.info("agent schedules: %s", report)
     workers = build_worker(
         client, deps, task_queue=settings.task_queue, llm_concurrency=settings.llm_concurrency
     )
-    await workers.run()
+    # Polling starts at once: tasks waiting for this worker never wait on schedule calls.
+    reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
+    try:
+        await workers.run()
+    finally:
+        reconcile.cancel()
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import signal
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,15 +21,16 @@ from workflows import AccountDeletionWorkflow
 from workflows.client import start_account_deletion
 
 
-def worker_process(env: dict[str, str]):  # type: ignore[no-untyped-def]
-    return asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "worker",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+async def worker_process(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    # Output goes to a file (shown on failure): an unread pipe would block the worker.
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "worker", env=env, stdout=out, stderr=out
+        )
+
+
+def tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else ""
 
 
 async def test_a_deletion_interrupted_by_a_worker_kill_completes(
@@ -37,7 +39,9 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
     database_url: str,
     payload_keys: str,
     task_queue: str,
+    tmp_path: Path,
 ) -> None:
+    log = tmp_path / "worker.log"
     [user_id] = await seed_users(sessions, count=1, days=730, pool=1)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("OO_")},
@@ -47,8 +51,9 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
         "OO_MASTER_KEYS": new_key_spec(),
         "OO_HASH_SALT": "recovery-test",
         "OO_TASK_QUEUE": task_queue,
+        "OO_LOG_LEVEL": "INFO",
     }
-    worker = await worker_process(env)
+    worker = await worker_process(env, log)
     try:
         deletion_id = await start_account_deletion(
             dev_client, user_id=user_id, requested_at=datetime.now(UTC), task_queue=task_queue
@@ -60,7 +65,7 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
 
         deadline = time.monotonic() + 60
         while await status() != "deleting":
-            assert time.monotonic() < deadline, "the deletion never started"
+            assert time.monotonic() < deadline, f"the deletion never started:\n{tail(log)}"
             await asyncio.sleep(0.02)
         worker.send_signal(signal.SIGKILL)  # mid-deletion: the user is marked, nothing erased
         await worker.wait()
@@ -69,8 +74,11 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
         )
         assert (await handle.describe()).status.name == "RUNNING"
 
-        worker = await worker_process(env)
-        result: AccountDeletionResult = await asyncio.wait_for(handle.result(), 120)
+        worker = await worker_process(env, log)
+        try:
+            result: AccountDeletionResult = await asyncio.wait_for(handle.result(), 180)
+        except TimeoutError:
+            raise AssertionError(f"the deletion did not complete:\n{tail(log)}") from None
     finally:
         if worker.returncode is None:
             worker.send_signal(signal.SIGTERM)

@@ -72,9 +72,12 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
     try:
         # The worker reconciles one schedule per agent at start; trigger them all now.
         async def schedules_exist() -> bool:
+            # Owned by this worker's task queue: an earlier test's schedules may still exist.
             try:
                 for agent_id in agents:
-                    await dev_client.get_schedule_handle(agent_sweep_id(agent_id)).describe()
+                    desc = await dev_client.get_schedule_handle(agent_sweep_id(agent_id)).describe()
+                    if desc.schedule.action.task_queue != task_queue:  # type: ignore[union-attr]
+                        return False
             except RPCError:
                 return False
             return True
