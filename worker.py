@@ -129,14 +129,20 @@ async def reconcile_schedules(client: Client, deps: ActivityDeps, task_queue: st
         log.exception("agent schedules could not be reconciled; `oo schedules sync` retries")
 
 
-async def run_worker(settings: Settings) -> None:
-    """Connect, reconcile the agent schedules beside polling, and run until cancelled."""
-    client = await connect(settings)
+def build_runtime(client: Client, settings: Settings) -> tuple[Workers, ActivityDeps]:
+    """The workers of one process with their dependencies, as every entry point runs them."""
     configure_tracing(settings)
     deps = replace(build_deps(settings), temporal=client)
     workers = build_worker(
         client, deps, task_queue=settings.task_queue, llm_concurrency=settings.llm_concurrency
     )
+    return workers, deps
+
+
+async def run_worker(settings: Settings) -> None:
+    """Connect, reconcile the agent schedules beside polling, and run until cancelled."""
+    client = await connect(settings)
+    workers, deps = build_runtime(client, settings)
     # Polling starts at once: tasks waiting for this worker never wait on schedule calls.
     reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
     try:

@@ -28,6 +28,7 @@ from activities import ActivityDeps, LlmConfig
 from agents import all_agents
 from api import create_app
 from cli.seed import seed_demo_user
+from cli.serving import SupervisedServer, start_serving
 from cli.temporal_server import dynamic_config_args, find_binary
 from contracts.temporal import SEARCH_ATTRIBUTES
 from core.crypto import new_key_spec
@@ -43,11 +44,6 @@ from worker import build_worker
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:  # the bench owns the process
-        pass
 
 
 async def run_case(
@@ -117,11 +113,11 @@ async def measure(requests: int, llm_timeout: float) -> dict[str, Any]:
                 llm=LlmConfig(url=llm.url, timeout_s=llm_timeout),
             )
             app = create_app(settings, temporal_client=env.client)
-            server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+            server = SupervisedServer(
+                uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+            )
             async with build_worker(env.client, deps, task_queue=settings.task_queue):
-                serving = asyncio.create_task(server.serve())
-                while not server.started:  # noqa: ASYNC110 - uvicorn has no started event
-                    await asyncio.sleep(0.05)
+                serving = await start_serving(server)
                 async with httpx.AsyncClient(
                     base_url=settings.public_url, trust_env=False, timeout=30
                 ) as http:

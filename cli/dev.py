@@ -1,11 +1,9 @@
 """`oo dev`: Temporal dev server, migrations, worker and API under one supervisor."""
 
 import asyncio
-import contextlib
 import signal
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,14 +14,13 @@ from temporalio.client import Client
 from api import create_app
 from cli.secrets import ensure_secrets
 from cli.seed import seed_demo_user
+from cli.serving import SupervisedServer, start_serving
 from cli.temporal_server import start_dev_server, stop_process
 from core.settings import Settings
 from core.temporal import connect
-from core.tracing import configure_tracing
 from store import migrate, sessions, users
 from store.db import create_engine, create_sessionmaker
-from worker import build_deps, build_worker
-from workflows.schedules import sync_schedules
+from worker import build_runtime, reconcile_schedules
 
 TEMPORAL_START_TIMEOUT_S = 60.0
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,14 +35,6 @@ class DevOptions:
     temporal_address: str | None
     database_url: str | None
     demo: bool
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the supervisor owns SIGINT and SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 def _settings(opts: DevOptions) -> Settings:
@@ -150,20 +139,13 @@ async def _serve(
     stop: asyncio.Event,
 ) -> None:
     app = create_app(settings, temporal_client=client)
-    server = _Server(
+    server = SupervisedServer(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     )
-    deps = replace(build_deps(settings), temporal=client)
-    configure_tracing(settings)
-    await sync_schedules(client, deps.agents, task_queue=settings.task_queue)
-    worker = build_worker(client, deps, task_queue=settings.task_queue)
-    async with worker:
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
-            await asyncio.sleep(0.05)
-        if serving.done():
-            serving.result()
-            raise RuntimeError(f"the API could not listen on port {settings.api_port}")
+    workers, deps = build_runtime(client, settings)
+    reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
+    async with workers:
+        serving = await start_serving(server)
         _announce(settings, token, admin_link)
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -171,3 +153,4 @@ async def _serve(
         server.should_exit = True
         await serving
         stopping.cancel()
+        reconcile.cancel()
