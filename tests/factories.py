@@ -8,18 +8,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.common import SearchAttributeKey
 
+from activities.deps import OAuthClientConfig
 from agents.registry import Agent
 from cli.seed import DEMO_CONSENTS
 from contracts.agents import TaskCompletion, UserHistory
 from contracts.temporal import SEARCH_ATTRIBUTES
+from core.crypto import KeyRing, new_key_spec
+from core.vault import TokenVault
 from sim.personas import make_persona
-from store import history, users
+from store import history, integrations, users
 from store.models import Integration
+from tests.fakes.google import FakeGoogle
 
 
 def dev_search_attributes() -> list[SearchAttributeKey[str]]:
@@ -134,3 +139,40 @@ async def raw_database_bytes(
         assert proc.returncode == 0
         views.append(dump)
     return views
+
+
+TEST_VAULT = TokenVault(KeyRing.parse(new_key_spec("test-master")))
+
+
+async def store_tokens(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    user_id: uuid.UUID,
+    provider: str,
+    access: str,
+    refresh: str | None = None,
+    expires_at: datetime | None = None,
+    vault: TokenVault = TEST_VAULT,
+) -> None:
+    """A connected integration: the user's tokens sealed in the vault."""
+    async with sessions.begin() as db:
+        await integrations.save_tokens(
+            db,
+            user_id=user_id,
+            provider=provider,
+            vault=vault,
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=expires_at,
+            scopes="calendar" if provider == "google" else "data:read",
+        )
+
+
+def google_client(google: FakeGoogle) -> OAuthClientConfig:
+    """The OAuth client of oO at a fake Google."""
+    return OAuthClientConfig(
+        client_id=google.client_id,
+        client_secret=SecretStr(google.client_secret),
+        token_url=google.token_url,
+        revoke_url=google.revoke_url,
+    )

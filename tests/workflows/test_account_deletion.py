@@ -7,12 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import ForeignKey, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from activities import ActivityDeps, OAuthClientConfig
+from activities import ActivityDeps
 from cli.seed import seed_users
 from contracts.deletion import AccountDeletionInput
 from contracts.tips import GenerateTipInput
@@ -22,7 +21,7 @@ from core.vault import TokenVault
 from store import integrations
 from store import sessions as session_store
 from store.models import Base, DeletionAudit, User
-from tests.factories import fixed_agent
+from tests.factories import fixed_agent, google_client
 from tests.fakes.google import FakeGoogle, fake_google
 from worker import build_worker
 from workflows import AccountDeletionWorkflow, TokenRefreshWorkflow
@@ -35,18 +34,12 @@ SALT = b"deletion-test-salt"
 def deps(
     sessions: async_sessionmaker[AsyncSession], google: FakeGoogle, client: Client
 ) -> ActivityDeps:
-    google_client = OAuthClientConfig(
-        client_id=google.client_id,
-        client_secret=SecretStr(google.client_secret),
-        token_url=google.token_url,
-        revoke_url=google.revoke_url,
-    )
     return ActivityDeps(
         sessions=sessions,
         agents={"fixed": fixed_agent()},
         tip_ttl=timedelta(hours=1),
         vault=VAULT,
-        oauth_clients={"google": google_client},
+        oauth_clients={"google": google_client(google)},
         hash_salt=SALT,
         temporal=client,
     )

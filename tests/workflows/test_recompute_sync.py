@@ -1,6 +1,7 @@
 """Recompute and scheduled sweeps sync a connected Todoist history before computing."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -10,15 +11,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities import ActivityDeps
 from agents import all_agents
 from contracts.compute import AgentSweepInput, RecomputeInput
-from core.crypto import KeyRing, new_key_spec
-from core.vault import TokenVault
-from store import integrations, users
+from store import users
 from store.models import AgentOutput, TaskCompletion
+from tests.factories import TEST_VAULT, store_tokens
 from tests.fakes.todoist import FakeTodoist, all_day, fake_todoist
 from worker import build_worker
 from workflows import AgentSweepWorkflow, RecomputeWorkflow
-
-VAULT = TokenVault(KeyRing.parse(new_key_spec("m1")))
 
 
 def deps(sessions: async_sessionmaker[AsyncSession], todoist: FakeTodoist) -> ActivityDeps:
@@ -26,7 +24,7 @@ def deps(sessions: async_sessionmaker[AsyncSession], todoist: FakeTodoist) -> Ac
         sessions=sessions,
         agents=all_agents(),
         tip_ttl=timedelta(hours=1),
-        vault=VAULT,
+        vault=TEST_VAULT,
         todoist_api_base=todoist.api_base,
         hash_salt=b"test-salt",
         sync_stale=timedelta(minutes=30),
@@ -58,16 +56,7 @@ async def test_recompute_syncs_todoist_then_computes_and_a_sweep_resyncs_stale_h
             )
         async with sessions.begin() as db:
             user = await users.create_user(db, display_name=None, consents=("todoist.read",))
-            await integrations.save_tokens(
-                db,
-                user_id=user.id,
-                provider="todoist",
-                vault=VAULT,
-                access_token="tok-canary-123",
-                refresh_token=None,
-                expires_at=None,
-                scopes="data:read",
-            )
+        await store_tokens(sessions, user_id=user.id, provider="todoist", access="tok-canary-123")
         client = time_skipping_env.client
         async with build_worker(client, deps(sessions, todoist), task_queue=task_queue):
             result = await client.execute_workflow(
@@ -85,27 +74,16 @@ async def test_recompute_syncs_todoist_then_computes_and_a_sweep_resyncs_stale_h
                 )
             assert outputs == len(all_agents())
 
-            # A new completion at the provider; the sync is made stale; the sweep picks it up.
+            # A new completion at the provider.
             account.complete(
                 "Call the plumber",
                 at=now - timedelta(hours=1),
                 project=home,
                 due=all_day(date.today()),
             )
-            async with sessions.begin() as db:
-                await integrations.save_tokens(  # resets nothing but proves the row is active
-                    db,
-                    user_id=user.id,
-                    provider="todoist",
-                    vault=VAULT,
-                    access_token="tok-canary-123",
-                    refresh_token=None,
-                    expires_at=None,
-                    scopes="data:read",
-                )
-            deps_stale = deps(sessions, todoist)
-            object.__setattr__(deps_stale, "sync_stale", timedelta(0))
-        async with build_worker(client, deps_stale, task_queue=task_queue + "-2"):
+        # With every sync counted stale, the sweep syncs the new completion.
+        stale = replace(deps(sessions, todoist), sync_stale=timedelta(0))
+        async with build_worker(client, stale, task_queue=task_queue + "-2"):
             async with sessions.begin() as db:
                 await db.execute(AgentOutput.__table__.delete())
             await client.execute_workflow(
@@ -131,16 +109,7 @@ async def test_without_the_consent_no_history_is_read(
         account.complete("Water plants", at=datetime.now(UTC) - timedelta(days=1))
         async with sessions.begin() as db:
             user = await users.create_user(db, display_name=None)  # connected, consent revoked
-            await integrations.save_tokens(
-                db,
-                user_id=user.id,
-                provider="todoist",
-                vault=VAULT,
-                access_token="tok-no-consent",
-                refresh_token=None,
-                expires_at=None,
-                scopes="data:read",
-            )
+        await store_tokens(sessions, user_id=user.id, provider="todoist", access="tok-no-consent")
         client = time_skipping_env.client
         async with build_worker(client, deps(sessions, todoist), task_queue=task_queue):
             await client.execute_workflow(

@@ -8,36 +8,26 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities import ActivityDeps, OAuthClientConfig
+from activities import ActivityDeps
 from contracts.tokens import RefreshNowRequest, TokenRefreshInput, TokenState
-from core.crypto import KeyRing, new_key_spec
-from core.vault import TokenVault
 from store import integrations, users
+from tests.factories import TEST_VAULT, google_client, store_tokens
 from tests.fakes.google import FakeGoogle, fake_google
 from worker import build_worker
 from workflows import TokenRefreshWorkflow
 
-VAULT = TokenVault(KeyRing.parse(new_key_spec("master-1")))
-
 
 def deps(sessions: async_sessionmaker[AsyncSession], google: FakeGoogle) -> ActivityDeps:
-    client = OAuthClientConfig(
-        client_id=google.client_id,
-        client_secret=SecretStr(google.client_secret),
-        token_url=google.token_url,
-        revoke_url=google.revoke_url,
-    )
     return ActivityDeps(
         sessions=sessions,
         agents={},
         tip_ttl=timedelta(hours=1),
-        vault=VAULT,
-        oauth_clients={"google": client},
+        vault=TEST_VAULT,
+        oauth_clients={"google": google_client(google)},
     )
 
 
@@ -47,22 +37,22 @@ async def connected_user(
     refresh = google.grant()
     async with sessions.begin() as db:
         user = await users.create_user(db, display_name=None)
-        await integrations.save_tokens(
-            db,
-            user_id=user.id,
-            provider="google",
-            vault=VAULT,
-            access_token="ya29.old-access",
-            refresh_token=refresh,
-            expires_at=datetime.now(UTC) + expires_in,
-            scopes="calendar",
-        )
+    await store_tokens(
+        sessions,
+        user_id=user.id,
+        provider="google",
+        access="ya29.old-access",
+        refresh=refresh,
+        expires_at=datetime.now(UTC) + expires_in,
+    )
     return user.id, refresh
 
 
 async def tokens_of(sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID):  # type: ignore[no-untyped-def]
     async with sessions() as db:
-        return await integrations.load_tokens(db, user_id=user_id, provider="google", vault=VAULT)
+        return await integrations.load_tokens(
+            db, user_id=user_id, provider="google", vault=TEST_VAULT
+        )
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
@@ -156,17 +146,14 @@ async def test_invalid_grant_asks_for_a_reconnect_once_and_waits(
             # The person reconnects (the provider accepts them again): new tokens are stored
             # and the workflow is told.
             google.reset()
-            async with sessions.begin() as db:
-                await integrations.save_tokens(
-                    db,
-                    user_id=user_id,
-                    provider="google",
-                    vault=VAULT,
-                    access_token="ya29.new",
-                    refresh_token=google.grant(),
-                    expires_at=datetime.now(UTC) + timedelta(hours=1),
-                    scopes="calendar",
-                )
+            await store_tokens(
+                sessions,
+                user_id=user_id,
+                provider="google",
+                access="ya29.new",
+                refresh=google.grant(),
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
             await handle.signal(TokenRefreshWorkflow.reconnected)
 
             async def active_again() -> bool:
