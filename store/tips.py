@@ -10,23 +10,20 @@ from contracts.tips import StoreTipInput, TipOutcome, TipRead
 from store.models import Tip, TipDecision
 
 
+async def latest_tip(
+    db: AsyncSession, *, user_id: uuid.UUID, unexpired_at: datetime | None = None
+) -> TipRead | None:
+    """The newest tip of a user; with `unexpired_at`, only one still current then."""
+    stmt = select(Tip).where(Tip.user_id == user_id)
+    if unexpired_at is not None:
+        stmt = stmt.where(Tip.expires_at > unexpired_at)
+    row = (await db.scalars(stmt.order_by(Tip.created_at.desc()).limit(1))).first()
+    return TipRead.model_validate(row, from_attributes=True) if row else None
+
+
 async def current_tip(db: AsyncSession, *, user_id: uuid.UUID, now: datetime) -> TipRead | None:
     """The newest unexpired tip of a user."""
-    stmt = (
-        select(Tip)
-        .where(Tip.user_id == user_id, Tip.expires_at > now)
-        .order_by(Tip.created_at.desc())
-        .limit(1)
-    )
-    row = (await db.scalars(stmt)).first()
-    return TipRead.model_validate(row, from_attributes=True) if row else None
-
-
-async def latest_tip(db: AsyncSession, *, user_id: uuid.UUID) -> TipRead | None:
-    """The newest tip of a user, expired or not."""
-    stmt = select(Tip).where(Tip.user_id == user_id).order_by(Tip.created_at.desc()).limit(1)
-    row = (await db.scalars(stmt)).first()
-    return TipRead.model_validate(row, from_attributes=True) if row else None
+    return await latest_tip(db, user_id=user_id, unexpired_at=now)
 
 
 async def count_tips_since(db: AsyncSession, *, user_id: uuid.UUID, since: datetime) -> int:
