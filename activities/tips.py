@@ -1,8 +1,11 @@
 """Tip activities: what a tip decision needs, composing a tip, storing the decision."""
 
+import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -10,6 +13,7 @@ from activities.deps import ActivityDeps
 from agents.composer import compose
 from agents.frame import zone
 from agents.registry import eligible
+from contracts.agents import FeedbackEvent, FeedbackKind
 from contracts.errors import USER_NOT_FOUND
 from contracts.temporal import COMPOSE_TIP, LOAD_TIP_CONTEXT, STORE_TIP
 from contracts.tips import (
@@ -21,10 +25,20 @@ from contracts.tips import (
     TipOutcome,
 )
 from core.tracing import span
-from store import agent_outputs, tips, users
+from store import agent_outputs, contexts, feedback, tips, users
 
 # Quiet hours and the best hour are the time-of-day agent's inferences (or the user's edits).
 TIMING_SCOPE = "time-of-day"
+# While a person is away, nothing proactive reaches them (like quiet hours).
+AWAY = "away"
+# How long a dismissed tip's agents stay out of later tips. `done` is not timed: its agents
+# are back once they have recomputed after the reaction.
+MUTED_FOR: dict[FeedbackKind, timedelta] = {
+    "not_now": timedelta(hours=3),
+    "not_for_me": timedelta(days=14),
+}
+# Reactions older than the longest mute no longer matter (outputs are recomputed far sooner).
+FEEDBACK_HORIZON = max(MUTED_FOR.values())
 
 
 def in_window(hour: int, start: int, end: int) -> bool:
@@ -52,6 +66,41 @@ def timing(prefs: dict[str, Any], local_now: datetime) -> tuple[bool, datetime]:
     return False, local_now + timedelta(hours=1)
 
 
+def muted_agents(
+    events: Iterable[FeedbackEvent], computed_at: dict[str, datetime], now: datetime
+) -> set[str]:
+    """Agents whose snippets a tip decision leaves out after dismissing reactions.
+
+    `computed_at` holds when each unexpired output was computed: after `done`, an agent is
+    left out only while its output predates the reaction (an expired one is recomputed).
+    """
+    muted: set[str] = set()
+    for event in events:
+        window = MUTED_FOR.get(event.kind)
+        if window is not None and now < event.at + window:
+            muted.update(event.agent_ids)
+        elif event.kind == "done":
+            muted.update(
+                a for a in event.agent_ids if a in computed_at and computed_at[a] <= event.at
+            )
+    return muted
+
+
+async def _muted(
+    db: AsyncSession, *, user_id: uuid.UUID, agent_ids: list[str], now: datetime
+) -> set[str]:
+    """The eligible agents that recent dismissing reactions leave out."""
+    events = await feedback.dismissals_since(db, user_id=user_id, since=now - FEEDBACK_HORIZON)
+    if not events:
+        return set()
+    computed: dict[str, datetime] = {}
+    if any(e.kind == "done" for e in events):
+        computed = await agent_outputs.computed_times(
+            db, user_id=user_id, agent_ids=agent_ids, now=now
+        )
+    return muted_agents(events, computed, now) & set(agent_ids)
+
+
 class TipActivities:
     def __init__(self, deps: ActivityDeps) -> None:
         self._deps = deps
@@ -68,23 +117,29 @@ class TipActivities:
             fresh = await agent_outputs.fresh_outputs(
                 db, user_id=inp.user_id, agent_ids=agent_ids, now=inp.as_of
             )
+            muted = await _muted(db, user_id=user.id, agent_ids=agent_ids, now=inp.as_of)
             prefs = await users.preferences(db, user_id=inp.user_id, scope=TIMING_SCOPE)
+            away = await contexts.active_context(db, user_id=user.id, kind=AWAY, at=inp.as_of)
             local_now = inp.as_of.astimezone(zone(user.tz))
             midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
             today = await tips.count_tips_since(db, user_id=inp.user_id, since=midnight)
+        next_at: datetime | None
         quiet, next_at = timing(prefs, local_now)
+        if away is not None:  # back when the away window ends (an open one: unknown)
+            quiet, next_at = True, away.ends_at
         llm = self._deps.llm
         return TipContext(
             user_id=inp.user_id,
             agent_ids=agent_ids,
-            snippets=[s for s in fresh.values() if s is not None],
-            stale_agent_ids=[a for a in agent_ids if a not in fresh],
+            snippets=[s for a, s in fresh.items() if s is not None and a not in muted],
+            stale_agent_ids=[a for a in agent_ids if a not in fresh and a not in muted],
             local_time=f"{local_now:%a %H:%M}",
             quiet_now=quiet,
             tips_left_today=self._deps.tip_daily_budget - today,
             llm_enabled=llm.url is not None,
             llm_budget_ms=int(llm.timeout_s * 1000),
             next_tip_at=next_at,
+            muted_agent_ids=sorted(muted),
         )
 
     @activity.defn(name=COMPOSE_TIP)

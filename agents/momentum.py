@@ -13,7 +13,7 @@ is the 28-day mean since the change (or of the last 28 clean days when there is 
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -40,9 +40,11 @@ MANIFEST = AgentManifest(
     consents=["todoist.read"],
     min_history=0,
     inferred=[
-        InferredParam(key="engagement_trend", cold_start_default="flat"),
-        InferredParam(key="baseline_completions_per_day", cold_start_default=0.0),
-        InferredParam(key="stdev", cold_start_default=0.0),
+        InferredParam(
+            key="engagement_trend", cold_start_default="flat", choices=list(get_args(Trend))
+        ),
+        InferredParam(key="baseline_completions_per_day", cold_start_default=0.0, minimum=0.0),
+        InferredParam(key="stdev", cold_start_default=0.0, minimum=0.0),
     ],
 )
 

@@ -29,7 +29,12 @@ MANIFEST = AgentManifest(
     consents=["todoist.read"],
     min_history=0,
     inferred=[
-        InferredParam(key="lateness_tolerance_days", cold_start_default=DEFAULT_TOLERANCE),
+        InferredParam(
+            key="lateness_tolerance_days",
+            cold_start_default=DEFAULT_TOLERANCE,
+            minimum=0.0,
+            maximum=MAX_TOLERANCE,
+        ),
         InferredParam(key="project_realness", cold_start_default={}),
     ],
 )

@@ -50,7 +50,12 @@ MANIFEST = AgentManifest(
     consents=["todoist.read"],
     min_history=0,
     inferred=[
-        InferredParam(key="lookback_days", cold_start_default=28),
+        InferredParam(
+            key="lookback_days",
+            cold_start_default=28,
+            minimum=LOOKBACK_BOUNDS[0],
+            maximum=LOOKBACK_BOUNDS[1],
+        ),
         InferredParam(key="weekly_cycle", cold_start_default=False),
         InferredParam(key="daily_cycle", cold_start_default=False),
     ],

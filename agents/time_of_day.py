@@ -63,8 +63,11 @@ MANIFEST = AgentManifest(
     consents=["todoist.read"],
     min_history=0,
     inferred=[
-        InferredParam(key=k, cold_start_default=v)
-        for k, v in (asdict(COLD_HOURS) | {"tz": COLD_TZ}).items()
+        *(
+            InferredParam(key=k, cold_start_default=v, minimum=0, maximum=23)
+            for k, v in asdict(COLD_HOURS).items()
+        ),
+        InferredParam(key="tz", cold_start_default=COLD_TZ),
     ],
 )
 

@@ -11,11 +11,18 @@ FeedbackKind = Literal["done", "like", "not_now", "not_for_me"]
 
 
 class InferredParam(BaseModel):
-    """A preference an agent infers from history, with its cold-start default."""
+    """A preference an agent infers from history, with its cold-start default.
+
+    A value the person sets has the default's type; `minimum` / `maximum` bound numbers (and
+    the numbers of a list), `choices` lists the only values allowed.
+    """
 
     key: str
     min_history: int = 0
     cold_start_default: JsonValue = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: list[JsonValue] | None = None
 
 
 class AgentManifest(BaseModel):
@@ -104,3 +111,11 @@ class AgentRead(BaseModel):
     """An agent as listed by the registry endpoint."""
 
     manifest: AgentManifest
+
+
+class AgentComputeRead(BaseModel):
+    """POST /api/agents/{agent_id}/compute: the agent's output for the caller, just computed."""
+
+    agent_id: str
+    snippet: Snippet | None = None
+    computed_at: datetime

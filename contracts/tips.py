@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
-from contracts.agents import Snippet
+from contracts.agents import FeedbackKind, Snippet
 
 TipKind = Literal["advice", "todo"]
 TipGenerator = Literal["composer", "llm"]
@@ -16,6 +16,8 @@ TipStatus = Literal["tip", "nothing", "quiet", "budget"]
 
 # Below this salience a snippet is not worth a tip: "nothing now" is the better answer.
 MIN_TIP_SALIENCE = 0.15
+# Reactions that end a tip: it stops being the current tip. A like keeps it.
+DISMISSING: frozenset[FeedbackKind] = frozenset({"done", "not_now", "not_for_me"})
 
 
 class GenerateTipInput(BaseModel):
@@ -43,6 +45,8 @@ class TipContext(BaseModel):
     llm_enabled: bool = False
     llm_budget_ms: int = 8000
     next_tip_at: datetime | None = None
+    # Agents left out after a reaction (their snippets are neither offered nor recomputed).
+    muted_agent_ids: list[str] = Field(default_factory=list)
 
 
 class AgentComputeInput(BaseModel):
@@ -113,3 +117,35 @@ class TipOutcome(BaseModel):
     status: TipStatus
     tip: TipRead | None = None
     next_tip_at: datetime | None = None
+
+
+class ReactionCreate(BaseModel):
+    """POST /api/tips/{tip_id}/reaction."""
+
+    kind: FeedbackKind
+
+
+class ReactionRead(BaseModel):
+    """A recorded reaction; `dismissed` says whether the tip is no longer the current one."""
+
+    tip_id: UUID
+    kind: FeedbackKind
+    created_at: datetime
+    dismissed: bool
+
+
+class TipWhyAgent(BaseModel):
+    """A contributing agent's snippet as it was when the tip was made."""
+
+    agent_id: str
+    text: str
+    facts: dict[str, JsonValue] = Field(default_factory=dict)
+    salience: float
+
+
+class TipWhy(BaseModel):
+    """GET /api/tips/{tip_id}/why: what the tip was made from."""
+
+    tip_id: UUID
+    generator: TipGenerator
+    agents: list[TipWhyAgent] = Field(default_factory=list)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     login_token_minutes: int = Field(default=30, ge=1)
     tip_ttl_minutes: int = Field(default=180, ge=1)
     tip_wait_seconds: float = Field(default=15.0, gt=0)
+    # Request bodies over this many bytes are refused with 413.
+    max_body_bytes: int = Field(default=65536, ge=1024)
     # Generated tips per user per local day; past it, the current tip stays.
     tip_daily_budget: int = Field(default=12, ge=1)
     # Concurrent LLM calls per worker (the oo-llm task queue is capped independently).

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.agents import Snippet
+from contracts.agents import AgentComputeRead, Snippet
 from store.models import AgentOutput, Consent, User
 
 
@@ -44,6 +44,32 @@ async def fresh_outputs(
     )
     rows = (await db.scalars(stmt)).all()
     return {r.agent_id: Snippet.model_validate(r.snippet) if r.snippet else None for r in rows}
+
+
+async def computed_times(
+    db: AsyncSession, *, user_id: uuid.UUID, agent_ids: list[str], now: datetime
+) -> dict[str, datetime]:
+    """When each unexpired output was computed, by agent id."""
+    stmt = select(AgentOutput.agent_id, AgentOutput.computed_at).where(
+        AgentOutput.user_id == user_id,
+        AgentOutput.agent_id.in_(agent_ids),
+        AgentOutput.expires_at > now,
+    )
+    return {agent_id: at for agent_id, at in await db.execute(stmt)}
+
+
+async def latest_output(
+    db: AsyncSession, *, user_id: uuid.UUID, agent_id: str
+) -> AgentComputeRead | None:
+    """The agent's last output for the user, expired or not."""
+    row = await db.get(AgentOutput, (user_id, agent_id))
+    if row is None:
+        return None
+    return AgentComputeRead(
+        agent_id=agent_id,
+        snippet=Snippet.model_validate(row.snippet) if row.snippet else None,
+        computed_at=row.computed_at,
+    )
 
 
 async def due_users(

@@ -272,6 +272,12 @@ async def stale_syncs(
     return stale
 
 
+async def statuses_of(db: AsyncSession, *, user_id: uuid.UUID) -> dict[str, str]:
+    """Provider -> status of each integration the user has."""
+    stmt = select(Integration.provider, Integration.status).where(Integration.user_id == user_id)
+    return {provider: status for provider, status in await db.execute(stmt)}
+
+
 async def active_providers(db: AsyncSession, *, user_id: uuid.UUID) -> list[str]:
     """The providers a user has an active integration with."""
     stmt = select(Integration.provider).where(

@@ -191,8 +191,11 @@ class TaskCompletion(Base):
 
 
 class FeedbackEvent(Base):
+    """A reaction to a tip; one per (tip, kind)."""
+
     __tablename__ = "feedback_events"
     __erasure__ = "delete"
+    __table_args__ = (UniqueConstraint("tip_id", "kind"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = _user_fk()
@@ -234,6 +237,8 @@ class Tip(Base):
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    # The contributing agents' snippets when the tip was made (GET /api/tips/{id}/why).
+    why: Mapped[list[Any] | None]
 
 
 class TipDecision(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.profile import PreferenceRead
 from store.models import Consent, Identity, User, UserPreference, utcnow
 
 # The admin principal (POST /api/auth/token) is a users row with this status: it owns admin
@@ -189,6 +190,47 @@ async def user_set_preferences(
     """The preferences of a scope that the user set themselves."""
     rows = await _scope_rows(db, user_id=user_id, scope=scope)
     return {p.key: p.value for p in rows if p.source == "user"}
+
+
+async def set_user_preferences(
+    db: AsyncSession, *, user_id: uuid.UUID, scope: str, values: Mapping[str, Any]
+) -> None:
+    """The person's own values (source 'user'); None drops their value of that key, which
+    lets the agent's inference be written there again."""
+    dropped = [key for key, value in values.items() if value is None]
+    if dropped:
+        await db.execute(
+            delete(UserPreference).where(
+                UserPreference.user_id == user_id,
+                UserPreference.scope == scope,
+                UserPreference.key.in_(dropped),
+                UserPreference.source == "user",
+            )
+        )
+    rows = [
+        {"user_id": user_id, "scope": scope, "key": key, "value": value, "source": "user"}
+        for key, value in values.items()
+        if value is not None
+    ]
+    if rows:
+        stmt = _insert(db)(UserPreference).values([row | {"updated_at": utcnow()} for row in rows])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["user_id", "scope", "key"],
+            set_={
+                "value": stmt.excluded.value,
+                "source": stmt.excluded.source,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+        await db.execute(stmt)
+
+
+async def scope_preferences(
+    db: AsyncSession, *, user_id: uuid.UUID, scope: str
+) -> dict[str, PreferenceRead]:
+    """The preferences of a scope with where each value came from."""
+    rows = await _scope_rows(db, user_id=user_id, scope=scope)
+    return {p.key: PreferenceRead(value=p.value, source=p.source) for p in rows}
 
 
 async def set_consent(db: AsyncSession, *, user_id: uuid.UUID, name: str, granted: bool) -> None:

@@ -22,6 +22,8 @@ from core.crypto import DecryptionError, UnknownKeyError
 router = APIRouter(prefix="/codec", tags=["codec"])
 PREFIX = "/codec/"
 MAX_PAYLOADS = 1000
+# The Temporal UI sends a history page's payloads at once: more than a page's JSON body.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 Codec = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 # Protobuf JSON bytes: standard or URL-safe base64, padding optional.
 Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/_-]*={0,2}$")]

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from agents import all_agents
 from agents.registry import eligible
 from core.settings import Settings
-from store import users
+from store import integrations, users
 from store.models import AgentOutput, Context, TaskCompletion, UserPreference
 from tests.api.conftest import serve
+from tests.factories import store_tokens
 
 Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -126,3 +127,27 @@ async def test_unknown_consent_names_are_refused_and_change_nothing(
     assert await count(sessions, TaskCompletion, me) == 1
     async with sessions() as db:
         assert await users.granted_consents(db, user_id=me) == {"todoist.read"}
+
+
+async def test_the_profile_says_which_integrations_are_connected_and_in_what_state(
+    make_app: Callable[..., FastAPI],
+    offline_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    login: Login,
+) -> None:
+    me, other = await a_user(sessions, "mine"), await a_user(sessions, "theirs")
+    await store_tokens(sessions, user_id=me, provider="todoist", access="tok-mine")
+    await store_tokens(sessions, user_id=me, provider="google", access="g-mine")
+    await store_tokens(sessions, user_id=other, provider="todoist", access="tok-theirs")
+    async with sessions.begin() as db:
+        await integrations.set_status(
+            db, user_id=me, provider="google", status="reconnect_required"
+        )
+    async with serve(make_app(offline_settings)) as client:
+        await login(client, other)
+        theirs = (await client.get("/api/profile")).json()
+        await login(client, me)
+        mine = (await client.get("/api/profile")).json()
+    assert mine["integrations"] == {"todoist": "active", "google": "reconnect_required"}
+    assert theirs["integrations"] == {"todoist": "active"}
+    assert "tok-" not in str(mine) + str(theirs)
