@@ -2,21 +2,46 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import oauth
+from api.body_limit import BodyLimit
 from api.csrf import CrossSiteGuard, ScopedCORS
 from api.errors import install_error_handlers
-from api.routes import account, auth, codec, health, integrations, page, profile, tips
+from api.routes import account, agents, auth, codec, health, integrations, page, profile, tips
 from api.state import AppState, StateLedger
 from core.crypto import EncryptionCodec, KeyConfigError, KeyRing
 from core.settings import Settings, get_settings
 from core.vault import TokenVault
 from store.db import create_engine, create_sessionmaker
+from store.tip_reads import TipReader
+
+# Where the OAuth flows keep their pending state (api/routes/auth.py, integrations.py).
+OAUTH_FLOW_PREFIXES = ("/auth/", "/integrations/")
+
+
+class OnPaths:
+    """A middleware applied under some path prefixes only; every other request skips it."""
+
+    def __init__(
+        self, app: ASGIApp, /, *, prefixes: tuple[str, ...], middleware: Any, **options: Any
+    ) -> None:
+        self.app = app
+        self.prefixes = prefixes
+        self.scoped: ASGIApp = middleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            await self.scoped(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _ring(name: str, spec: str) -> KeyRing | None:
@@ -29,6 +54,8 @@ def _ring(name: str, spec: str) -> KeyRing | None:
 
 def _state(settings: Settings, client: Client | None) -> AppState:
     engine = create_engine(settings.database_url)
+    idle = timedelta(days=settings.session_idle_days)
+    absolute = timedelta(days=settings.session_absolute_days)
     master = _ring("OO_MASTER_KEYS", settings.master_keys.get_secret_value())
     payload = _ring("OO_PAYLOAD_KEYS", settings.payload_keys.get_secret_value())
     return AppState(
@@ -40,6 +67,7 @@ def _state(settings: Settings, client: Client | None) -> AppState:
         vault=None if master is None else TokenVault(master),
         codec=None if payload is None else EncryptionCodec(payload),
         used_states=StateLedger(ttl_s=oauth.STATE_MAX_AGE_S),
+        tip_reader=TipReader(engine, idle=idle, absolute=absolute),
     )
 
 
@@ -60,8 +88,13 @@ def create_app(
     app = FastAPI(title="oO", version="0.1.0", lifespan=lifespan)
     # Pending OAuth authorizations only (state, PKCE verifier, nonce): a short-lived signed
     # cookie. User sessions are server-side (store/sessions.py).
+    # Pending OAuth authorizations only (state, PKCE verifier, nonce): a short-lived signed
+    # cookie, read and written only by the sign-in and connect flows. User sessions are
+    # server-side (store/sessions.py).
     app.add_middleware(
-        SessionMiddleware,
+        OnPaths,
+        prefixes=OAUTH_FLOW_PREFIXES,
+        middleware=SessionMiddleware,
         secret_key=oauth.state_cookie_secret(settings),
         session_cookie=oauth.state_cookie_name(settings),
         max_age=oauth.STATE_MAX_AGE_S,
@@ -74,8 +107,14 @@ def create_app(
         trusted={codec.PREFIX: settings.temporal_ui_url},
     )
     app.add_middleware(ScopedCORS, prefix=codec.PREFIX, origin=settings.temporal_ui_url)
+    # Outermost: an oversized body is refused before any other layer reads it.
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        wider={codec.PREFIX: codec.MAX_BODY_BYTES},
+    )
     install_error_handlers(app)
-    routers = (health, auth, integrations, tips, account, profile, codec, page)
+    routers = (health, auth, integrations, tips, account, profile, agents, codec, page)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")

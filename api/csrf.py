@@ -1,12 +1,10 @@
 """Cross-site request refusal for every state-changing route (JSON only, same site only), and
 CORS for the few paths another origin may call (the Temporal UI's codec endpoints)."""
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,43 +18,44 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class CrossSiteGuard(BaseHTTPMiddleware):
+class CrossSiteGuard:
     """403 for cross-site or foreign-origin writes; 415 for bodies that are not JSON.
 
-    `trusted` maps a path prefix to the one other origin allowed to write there.
+    `trusted` maps a path prefix to the one other origin allowed to write there. Plain ASGI:
+    reads (most requests) pass straight through.
     """
 
     def __init__(
-        self,
-        app: Callable[..., Awaitable[None]],
-        *,
-        allowed_origin: str,
-        trusted: Mapping[str, str] | None = None,
+        self, app: ASGIApp, *, allowed_origin: str, trusted: Mapping[str, str] | None = None
     ) -> None:
-        super().__init__(app)
+        self.app = app
         self._allowed = origin_of(allowed_origin)
         self._trusted = {prefix: origin_of(url) for prefix, url in (trusted or {}).items()}
 
     def _trusted_origin(self, path: str) -> str | None:
         return next((o for p, o in self._trusted.items() if path.startswith(p)), None)
 
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.method in UNSAFE_METHODS:
-            origin = request.headers.get("origin")
-            trusted = origin is not None and origin == self._trusted_origin(request.url.path)
-            if request.headers.get("sec-fetch-site") == "cross-site" and not trusted:
-                return problem(403, "cross-site request refused")
-            if origin and origin != self._allowed and not trusted:
-                return problem(403, "cross-site request refused")
-            has_body = request.headers.get("content-length", "0") != "0" or (
-                "transfer-encoding" in request.headers
-            )
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if has_body and ctype != "application/json":
-                return problem(415, "send JSON (application/json)")
-        return await call_next(request)
+    def _refusal(self, scope: Scope) -> Response | None:
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        trusted = origin is not None and origin == self._trusted_origin(scope["path"])
+        if headers.get("sec-fetch-site") == "cross-site" and not trusted:
+            return problem(403, "cross-site request refused")
+        if origin and origin != self._allowed and not trusted:
+            return problem(403, "cross-site request refused")
+        has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if has_body and ctype != "application/json":
+            return problem(415, "send JSON (application/json)")
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class ScopedCORS:

@@ -17,6 +17,7 @@ from core.crypto import EncryptionCodec
 from core.settings import Settings
 from core.temporal import connect
 from core.vault import TokenVault
+from store.tip_reads import TipReader
 
 TEMPORAL_CONNECT_TIMEOUT_S = 3.0
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class AppState:
     codec: EncryptionCodec | None = None
     # States already presented at a callback: a replay is refused.
     used_states: StateLedger = field(default_factory=lambda: StateLedger(ttl_s=3600))
+    # GET /api/tip's one-statement read (store/tip_reads.py); None: always the general path.
+    tip_reader: TipReader | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -104,6 +107,8 @@ class AppState:
 
     async def close(self) -> None:
         """Cancel the background tasks still running (their workflows go on in Temporal)."""
+        if self.tip_reader is not None:
+            self.tip_reader.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

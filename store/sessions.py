@@ -4,6 +4,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,7 +69,20 @@ async def create_session(
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _expired(row: Session, *, now: datetime, idle: timedelta, absolute: timedelta | None) -> bool:
+class SessionClock(Protocol):
+    """What expiry is judged on: a sessions row, or the same three stamps read elsewhere."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
+def session_expired(
+    row: SessionClock, *, now: datetime, idle: timedelta, absolute: timedelta | None
+) -> bool:
     if row.expires_at <= now or row.last_seen_at + idle <= now:
         return True
     # The absolute limit in force now, even for a session created under a longer one.
@@ -90,7 +104,7 @@ async def live_session(
     row = await db.get(Session, hash_secret(sid))
     if row is None:
         return None
-    if _expired(row, now=now, idle=idle, absolute=absolute):
+    if session_expired(row, now=now, idle=idle, absolute=absolute):
         await db.delete(row)
         return None
     if now - row.last_seen_at > TOUCH_EVERY:

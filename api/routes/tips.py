@@ -1,14 +1,24 @@
-"""The current tip: from the database, or generated on a miss; a new one on request."""
+"""The current tip: from the database, or generated on a miss; a new one on request;
+reactions to a tip and what it was made from."""
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
-from api.deps import CurrentUser, StateDep
+from api.deps import CurrentUser, DbDep, StateDep, cookie_name, current_user
 from api.state import AppState
-from contracts.tips import GenerateTipInput, TipOutcome, TipReason
-from store import tips
+from contracts.problems import Problem
+from contracts.tips import (
+    GenerateTipInput,
+    ReactionCreate,
+    ReactionRead,
+    TipOutcome,
+    TipReason,
+    TipWhy,
+)
+from store import feedback, tips
 from store.models import User
 from workflows.client import generate_tip
 
@@ -35,9 +45,16 @@ async def _generate(state: AppState, user: User, reason: TipReason) -> TipOutcom
         ) from None
 
 
-@router.get("/tip", response_model=TipOutcome)
-async def get_tip(user: CurrentUser, state: StateDep) -> TipOutcome:
+@router.get("/tip", response_model=TipOutcome, responses={401: {"model": Problem}})
+async def get_tip(request: Request, state: StateDep) -> Response | TipOutcome:
     """The stored tip if it is still current; otherwise decide one now and wait for it."""
+    if state.tip_reader is not None:
+        # The page's most frequent read, in one statement (store/tip_reads.py).
+        sid = request.cookies.get(cookie_name(state))
+        body = await state.tip_reader.answer(sid=sid, now=datetime.now(UTC))
+        if body is not None:
+            return Response(body, media_type="application/json")
+    user = await current_user(request, state)
     async with state.sessions() as db:
         stored = await tips.current_tip(db, user_id=user.id, now=datetime.now(UTC))
     if stored is not None:
@@ -49,3 +66,34 @@ async def get_tip(user: CurrentUser, state: StateDep) -> TipOutcome:
 async def next_tip(user: CurrentUser, state: StateDep) -> TipOutcome:
     """Ask for a new tip now; concurrent requests join one generation."""
     return await _generate(state, user, "next")
+
+
+NO_SUCH_TIP = "no such tip"
+
+
+@router.post(
+    "/tips/{tip_id}/reaction",
+    response_model=ReactionRead,
+    responses={404: {"description": "no such tip of the caller"}},
+)
+async def react(
+    tip_id: uuid.UUID, body: ReactionCreate, user: CurrentUser, db: DbDep
+) -> ReactionRead:
+    """Record a reaction; done, not now and not for me dismiss the tip. Idempotent."""
+    found = await feedback.record_reaction(db, user_id=user.id, tip_id=tip_id, kind=body.kind)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_SUCH_TIP)
+    return found
+
+
+@router.get(
+    "/tips/{tip_id}/why",
+    response_model=TipWhy,
+    responses={404: {"description": "no such tip of the caller"}},
+)
+async def why(tip_id: uuid.UUID, user: CurrentUser, db: DbDep) -> TipWhy:
+    """The contributing agents' snippets as they were when the tip was made."""
+    found = await tips.tip_why(db, user_id=user.id, tip_id=tip_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NO_SUCH_TIP)
+    return found
