@@ -1,6 +1,7 @@
 """Errors to HTTP in one place: problem+json bodies that never echo the request."""
 
 import html
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -64,11 +65,32 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), **(exc.headers or {}))
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+def _declared_names(app: Any) -> frozenset[str]:
+    """Every field and parameter name the API declares (from its OpenAPI document)."""
+    names: frozenset[str] | None = getattr(app.state, "declared_names", None)
+    if names is None:
+        doc = app.openapi()
+        found = {"body", "query", "path", "header", "cookie"}
+        for schema in doc.get("components", {}).get("schemas", {}).values():
+            found.update(schema.get("properties", {}))
+        for operations in doc.get("paths", {}).values():
+            for operation in operations.values():
+                found.update(p["name"] for p in operation.get("parameters", []))
+        names = app.state.declared_names = frozenset(found)
+    return names
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    # Field locations and messages only: the offending input is never sent back.
+    # Field locations and messages only: the offending input is never sent back, not even a
+    # key of a body that is a free mapping (a location part the API does not declare).
+    declared = _declared_names(request.app)
+
+    def part(p: object) -> str:
+        return str(p) if isinstance(p, int) or p in declared else "*"
+
     where = "; ".join(
-        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+        f"{'.'.join(part(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
         for err in exc.errors()
     )
     return problem(422, "invalid request", where)

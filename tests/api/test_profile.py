@@ -121,7 +121,11 @@ async def test_unknown_consent_names_are_refused_and_change_nothing(
             "/api/profile/consents", json={"todoist.read": False, "<script>x": True}
         )
         not_bool = await client.patch("/api/profile/consents", json={"todoist.read": "maybe"})
+        # A key of a free mapping is the caller's input too: never echoed in the location.
+        canary = await client.patch("/api/profile/consents", json={"CANARY-KEY-7f3": "maybe"})
     assert res.status_code == 422 and "<script>" not in res.text
+    assert canary.status_code == 422 and "CANARY" not in canary.text
+    assert "body" in canary.json()["detail"]
     assert res.headers["content-type"].startswith("application/problem+json")
     assert not_bool.status_code == 422
     assert await count(sessions, TaskCompletion, me) == 1
