@@ -1,0 +1,72 @@
+"use strict";
+// oO's service worker: the page's shell and the last tip, for when the network is gone.
+// Network first everywhere: online, people always get the current page and tip. No other API
+// response is ever cached (profiles, reasons, reactions stay on the server).
+const SHELL = "oo-shell-v1";
+const TIP = "oo-tip"; // the page clears it on sign-out (web/app.js)
+const ASSETS = ["/", "/static/style.css", "/static/app.js", "/manifest.webmanifest"];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches
+      .open(SHELL)
+      .then((cache) => cache.addAll(ASSETS))
+      .then(() => self.skipWaiting())
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  const keep = new Set([SHELL, TIP]);
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((n) => !keep.has(n)).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim())
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname === "/api/tip") return event.respondWith(lastTip(event));
+  const key = request.mode === "navigate" && url.pathname === "/" ? "/" : url.pathname;
+  if (ASSETS.includes(key)) event.respondWith(shell(event, key));
+});
+
+async function shell(event, key) {
+  try {
+    const response = await fetch(event.request);
+    if (response.ok) {
+      const copy = response.clone();
+      event.waitUntil(caches.open(SHELL).then((cache) => cache.put(key, copy)));
+    }
+    return response;
+  } catch (error) {
+    const cached = await caches.match(key, { cacheName: SHELL, ignoreVary: true });
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+async function lastTip(event) {
+  try {
+    const response = await fetch(event.request);
+    if (response.status === 200) {
+      const copy = response.clone();
+      event.waitUntil(caches.open(TIP).then((cache) => cache.put("/api/tip", copy)));
+    } else if (response.status === 401) {
+      // Signed out (or the session ended): the last tip is nobody's business any more.
+      event.waitUntil(caches.delete(TIP));
+    }
+    return response;
+  } catch {
+    const cached = await caches.match("/api/tip", { cacheName: TIP, ignoreVary: true });
+    const problem = { "Content-Type": "application/problem+json" };
+    const headers = new Headers(cached ? cached.headers : problem);
+    headers.set("X-OO-Offline", "1");
+    if (cached) return new Response(await cached.blob(), { status: 200, headers });
+    const body = JSON.stringify({ type: "about:blank", title: "offline", status: 503 });
+    return new Response(body, { status: 503, headers });
+  }
+}
