@@ -43,6 +43,7 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.agents
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.tip_generate
+	$(BIN)/python -m bench.tip_read
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,5 +1,6 @@
 """create_app(): the FastAPI application with its lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -14,7 +15,9 @@ from temporalio.client import Client
 from api import oauth
 from api.body_limit import BodyLimit
 from api.csrf import CrossSiteGuard, ScopedCORS
+from api.deps import session_cookie_name
 from api.errors import install_error_handlers
+from api.fast_tip import TipFastPath
 from api.routes import account, agents, auth, codec, health, integrations, page, profile, tips
 from api.state import AppState, StateLedger
 from core.crypto import EncryptionCodec, KeyConfigError, KeyRing
@@ -81,6 +84,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = _state(settings, temporal_client)
         app.state.oo = state
+        # What start-up loaded (modules, models, the app) lives as long as the process: keep it
+        # out of the collector's scans, which otherwise grow with every import.
+        gc.freeze()
         yield
         await state.close()
         await state.engine.dispose()
@@ -113,8 +119,11 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         wider={codec.PREFIX: codec.MAX_BODY_BYTES},
     )
+    # Outermost of all: the plain case of GET /api/tip is answered before any other layer.
+    app.add_middleware(TipFastPath, cookie=session_cookie_name(settings))
     install_error_handlers(app)
-    routers = (health, auth, integrations, tips, account, profile, agents, codec, page)
+    # The page's own reads first: a request is matched against the routes in this order.
+    routers = (tips, page, health, auth, integrations, account, profile, agents, codec)
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.WEB_DIR), name="static")

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.state import AppState
+from core.settings import Settings
 from store import sessions
 from store.models import User
 from store.users import ADMIN_STATUS
@@ -17,7 +18,7 @@ COOKIE_NAME = "oo_sid"
 SECURE_COOKIE_NAME = "__Host-oo_sid"
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.oo
     return state
 
@@ -34,8 +35,12 @@ async def get_db(state: StateDep) -> AsyncIterator[AsyncSession]:
 DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
+def session_cookie_name(settings: Settings) -> str:
+    return SECURE_COOKIE_NAME if settings.secure_cookies else COOKIE_NAME
+
+
 def cookie_name(state: AppState) -> str:
-    return SECURE_COOKIE_NAME if state.settings.secure_cookies else COOKIE_NAME
+    return session_cookie_name(state.settings)
 
 
 async def session_principal(request: Request, state: AppState) -> User | None:

@@ -5,9 +5,9 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, HTTPException, status
 
-from api.deps import CurrentUser, DbDep, StateDep, cookie_name, current_user
+from api.deps import CurrentUser, DbDep, StateDep
 from api.state import AppState
 from contracts.problems import Problem
 from contracts.tips import (
@@ -46,15 +46,12 @@ async def _generate(state: AppState, user: User, reason: TipReason) -> TipOutcom
 
 
 @router.get("/tip", response_model=TipOutcome, responses={401: {"model": Problem}})
-async def get_tip(request: Request, state: StateDep) -> Response | TipOutcome:
-    """The stored tip if it is still current; otherwise decide one now and wait for it."""
-    if state.tip_reader is not None:
-        # The page's most frequent read, in one statement (store/tip_reads.py).
-        sid = request.cookies.get(cookie_name(state))
-        body = await state.tip_reader.answer(sid=sid, now=datetime.now(UTC))
-        if body is not None:
-            return Response(body, media_type="application/json")
-    user = await current_user(request, state)
+async def get_tip(user: CurrentUser, state: StateDep) -> TipOutcome:
+    """The stored tip if it is still current; otherwise decide one now and wait for it.
+
+    A live session with a current tip is answered from one database read, before routing
+    (api/fast_tip.py); this route answers every case.
+    """
     async with state.sessions() as db:
         stored = await tips.current_tip(db, user_id=user.id, now=datetime.now(UTC))
     if stored is not None:

@@ -1,0 +1,96 @@
+"""GET /api/tip's plain case, answered before routing, is the route's own answer."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.tips import StoreTipInput, TipDraft
+from core.settings import Settings
+from store import tips
+from tests.api.conftest import serve
+from tests.factories import persona_user
+
+Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
+
+
+class Counting:
+    """A reader wrapper counting the plain answers it gave (or failing, when told to)."""
+
+    def __init__(self, reader: Any, *, fail: bool = False) -> None:
+        self.reader = reader
+        self.fail = fail
+        self.answered = 0
+
+    async def answer(self, **kwargs: Any) -> bytes | None:
+        if self.fail:
+            raise RuntimeError("the read connection is gone")
+        body: bytes | None = await self.reader.answer(**kwargs)
+        self.answered += body is not None
+        return body
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+async def stored_tip(sessions: async_sessionmaker[AsyncSession], user_id: Any) -> None:
+    inp = StoreTipInput(
+        user_id=user_id,
+        status="tip",
+        reason="next",
+        draft=TipDraft(text="Stored «tip».", agent_ids=["time-of-day"]),
+        run_id="r1",
+        as_of=datetime.now(UTC),
+    )
+    async with sessions.begin() as db:
+        await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
+
+
+async def test_the_fast_answer_is_byte_for_byte_the_routes_answer(
+    make_app: Callable[..., FastAPI],
+    offline_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    login: Login,
+) -> None:
+    user_id = await persona_user(sessions)
+    await stored_tip(sessions, user_id)
+    app = make_app(offline_settings)
+    async with serve(app) as client:
+        await login(client, user_id)
+        state = app.state.oo
+        counting = state.tip_reader = Counting(state.tip_reader)
+        fast = await client.get("/api/tip")
+        state.tip_reader = None  # the route alone
+        general = await client.get("/api/tip")
+        state.tip_reader = counting
+    assert counting.answered == 1
+    assert fast.status_code == general.status_code == 200
+    assert fast.content == general.content
+    assert fast.headers["content-type"] == general.headers["content-type"]
+    assert fast.headers["content-length"] == general.headers["content-length"]
+
+
+async def test_anything_else_goes_on_to_the_route(
+    make_app: Callable[..., FastAPI],
+    offline_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    login: Login,
+) -> None:
+    user_id = await persona_user(sessions)
+    await stored_tip(sessions, user_id)
+    app = make_app(offline_settings)
+    async with serve(app) as client:
+        signed_out = await client.get("/api/tip")
+        await login(client, user_id)
+        state = app.state.oo
+        state.tip_reader = Counting(state.tip_reader, fail=True)
+        failing = await client.get("/api/tip")
+        posted = await client.post("/api/tip", json={})
+    # No cookie: the route's 401 problem. A failing read: the route's full answer.
+    assert signed_out.status_code == 401
+    assert signed_out.headers["content-type"] == "application/problem+json"
+    assert failing.status_code == 200 and failing.json()["tip"]["text"] == "Stored «tip»."
+    assert posted.status_code == 405
