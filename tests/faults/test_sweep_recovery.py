@@ -1,11 +1,7 @@
 """1,000 users swept by the scheduled workflows, surviving a SIGKILL of the worker."""
 
-import asyncio
 import contextlib
-import os
 import signal
-import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,16 +14,9 @@ from agents import all_agents
 from cli.seed import seed_users
 from contracts.temporal import agent_sweep_id
 from store.models import AgentOutput
+from tests.faults.processes import oo_env, start_worker, stop, wait_for
 
 USERS = 1000
-
-
-async def start_worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    # Output goes to a file: an unread pipe would fill up and block the worker.
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "worker", env=env, stdout=out, stderr=out
-        )
 
 
 async def output_counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
@@ -38,14 +27,6 @@ async def output_counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[int
             select(func.count()).where(AgentOutput.expires_at > datetime.now(UTC))
         )
     return int(total or 0), int(fresh or 0)
-
-
-async def wait_for(predicate, timeout: float, what: str, log: Path) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; worker log:\n{tail}"
-        await asyncio.sleep(0.2)
 
 
 async def test_scheduled_sweeps_survive_a_worker_kill(
@@ -60,14 +41,13 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
     await seed_users(sessions, count=USERS)
     agents = list(all_agents())
     expected = USERS * len(agents)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OO_")},
-        "OO_TEMPORAL_ADDRESS": dev_client.service_client.config.target_host,
-        "OO_DATABASE_URL": database_url,
-        "OO_PAYLOAD_KEYS": payload_keys,
-        "OO_TASK_QUEUE": task_queue,
-        "OO_LOG_LEVEL": "WARNING",
-    }
+    env = oo_env(
+        temporal_address=dev_client.service_client.config.target_host,
+        database_url=database_url,
+        payload_keys=payload_keys,
+        task_queue=task_queue,
+        log_level="WARNING",
+    )
     worker = await start_worker(env, log)
     try:
         # The worker reconciles one schedule per agent at start; trigger them all now.
@@ -103,9 +83,7 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
         await wait_for(all_fresh, 240, "every user to be swept after the restart", log)
         assert await output_counts(sessions) == (expected, expected)  # no user missed, no dupes
     finally:
-        if worker.returncode is None:
-            worker.send_signal(signal.SIGTERM)
-            await worker.wait()
+        await stop(worker)
         for agent_id in agents:
             with contextlib.suppress(RPCError):
                 await dev_client.get_schedule_handle(agent_sweep_id(agent_id)).delete()

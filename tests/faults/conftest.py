@@ -1,0 +1,46 @@
+"""Fixtures of the fault suite: a migrated SQLite database where the backend is not the point,
+and a private PostgreSQL cluster to restart."""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store import migrate
+from store.db import create_engine, create_sessionmaker
+from tests.faults.postgres import ClusterUnavailableError, PrivateCluster
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'oo.db'}"
+
+
+@pytest.fixture
+async def sqlite_sessions(sqlite_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated SQLite database (the default backend) of the test's own."""
+    await migrate.upgrade(sqlite_url)
+    engine = create_engine(sqlite_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def private_postgres() -> AsyncIterator[PrivateCluster]:
+    """A running, empty cluster of the test's own; skipped where none can run (unless
+    OO_REQUIRE_POSTGRES=1, as in CI, where that fails the test)."""
+    cluster: PrivateCluster | None = None
+    try:
+        cluster = PrivateCluster()
+        await cluster.init()
+    except (ClusterUnavailableError, RuntimeError) as exc:
+        if cluster is not None:
+            await cluster.destroy()
+        reason = f"cannot start a private PostgreSQL cluster: {exc}"
+        if os.environ.get("OO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason} (OO_REQUIRE_POSTGRES=1)")
+        pytest.skip(reason)
+    yield cluster
+    await cluster.destroy()

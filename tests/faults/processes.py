@@ -1,0 +1,67 @@
+"""oO processes for fault tests: started like production (`python -m ...` with OO_* settings),
+logging to files, watched from /proc, stopped by their own pid."""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+Process = asyncio.subprocess.Process
+
+
+def oo_env(*, temporal_address: str, database_url: str, **settings: str) -> dict[str, str]:
+    """This environment without any OO_* variable, then the given settings as OO_<NAME>."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OO_")}
+    env["OO_TEMPORAL_ADDRESS"] = temporal_address
+    env["OO_DATABASE_URL"] = database_url
+    env.update({f"OO_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+async def spawn(args: list[str], env: dict[str, str], log: Path) -> Process:
+    """`python <args>`; output goes to `log`, as an unread pipe would fill up and block it."""
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL
+        )
+
+
+async def start_worker(env: dict[str, str], log: Path) -> Process:
+    return await spawn(["-m", "worker"], env, log)
+
+
+def tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]], timeout: float, what: str, log: Path
+) -> None:
+    """Poll until `predicate()` holds; on timeout fail with the process log's tail."""
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; log:\n{tail(log)}"
+        await asyncio.sleep(0.2)
+
+
+async def stop(proc: Process, *, grace_s: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it has not exited in time; always reaped."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), grace_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+def rss_mb(pid: int) -> float:
+    """The resident set size of a live process, from /proc/<pid>/status (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no VmRSS for pid {pid}")
