@@ -1,10 +1,10 @@
 """Tips: the workflow and activity payloads and the HTTP read model."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from contracts.agents import FeedbackKind, Snippet
 
@@ -117,6 +117,12 @@ class TipOutcome(BaseModel):
     status: TipStatus
     tip: TipRead | None = None
     next_tip_at: datetime | None = None
+
+    @field_validator("next_tip_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """One instant, one spelling: in UTC, as every other time the API gives."""
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
 
 
 class ReactionCreate(BaseModel):

@@ -259,6 +259,8 @@ class TipDecision(Base):
     chosen: Mapped[list[Any]]
     latency_ms: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[datetime]
+    # When a tip is next worth offering (a "nothing now", quiet or budget answer says so).
+    next_tip_at: Mapped[datetime | None]
 
 
 class DeletionAudit(Base):

@@ -96,6 +96,7 @@ async def store_outcome(db: AsyncSession, *, inp: StoreTipInput, ttl: timedelta)
             chosen=inp.draft.agent_ids if inp.draft else [],
             latency_ms=inp.draft.latency_ms if inp.draft else None,
             decided_at=inp.as_of,
+            next_tip_at=inp.next_tip_at,
         )
         db.add(decision)
         await db.flush()
@@ -107,3 +108,27 @@ async def store_outcome(db: AsyncSession, *, inp: StoreTipInput, ttl: timedelta)
         # Past the daily budget the last tip stays on the page, even if it has aged.
         tip_read = await latest_tip(db, user_id=inp.user_id)
     return TipOutcome(status=inp.status, tip=tip_read, next_tip_at=inp.next_tip_at)
+
+
+# Answers without a new tip that still hold for a while after they were decided.
+KEPT_STATUSES = ("nothing", "quiet", "budget")
+
+
+async def kept_answer(
+    db: AsyncSession, *, user_id: uuid.UUID, now: datetime, within: timedelta
+) -> TipOutcome | None:
+    """The user's last decision if it made no tip, is younger than `within` and its next tip
+    time has not come: a page that asks again is answered without deciding again."""
+    stmt = (
+        select(TipDecision.status, TipDecision.decided_at, TipDecision.next_tip_at)
+        .where(TipDecision.user_id == user_id)
+        .order_by(TipDecision.decided_at.desc())
+        .limit(1)
+    )
+    last = (await db.execute(stmt)).first()
+    if last is None or last.status not in KEPT_STATUSES or last.decided_at <= now - within:
+        return None
+    if last.next_tip_at is not None and last.next_tip_at <= now:
+        return None
+    tip = await latest_tip(db, user_id=user_id) if last.status == "budget" else None
+    return TipOutcome(status=last.status, tip=tip, next_tip_at=last.next_tip_at)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import asyncpg
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from temporalio.common import SearchAttributeKey
 
 from activities.deps import OAuthClientConfig
@@ -176,3 +177,12 @@ def google_client(google: FakeGoogle) -> OAuthClientConfig:
         token_url=google.token_url,
         revoke_url=google.revoke_url,
     )
+
+
+async def count_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    model: type,
+    *where: ColumnElement[bool],
+) -> int:
+    async with sessions() as db:
+        return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)

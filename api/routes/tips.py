@@ -3,7 +3,7 @@ reactions to a tip and what it was made from."""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, status
 
@@ -23,6 +23,8 @@ from store.models import User
 from workflows.client import generate_tip
 
 router = APIRouter(prefix="/api", tags=["tips"])
+# How long an answer without a tip is given again to GET /api/tip (POST /api/tip/next asks anew).
+NOTHING_KEPT = timedelta(minutes=5)
 
 
 async def _generate(state: AppState, user: User, reason: TipReason) -> TipOutcome:
@@ -52,11 +54,16 @@ async def get_tip(user: CurrentUser, state: StateDep) -> TipOutcome:
     A live session with a current tip is answered from one database read, before routing
     (api/fast_tip.py); this route answers every case.
     """
+    now = datetime.now(UTC)
     async with state.sessions() as db:
-        stored = await tips.current_tip(db, user_id=user.id, now=datetime.now(UTC))
+        stored = await tips.current_tip(db, user_id=user.id, now=now)
+        kept = None
+        if stored is None:
+            # A recent "nothing now" (or quiet, or budget) still stands: do not decide again.
+            kept = await tips.kept_answer(db, user_id=user.id, now=now, within=NOTHING_KEPT)
     if stored is not None:
         return TipOutcome(status="tip", tip=stored)
-    return await _generate(state, user, "miss")
+    return kept or await _generate(state, user, "miss")
 
 
 @router.post("/tip/next", response_model=TipOutcome)

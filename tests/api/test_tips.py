@@ -14,8 +14,9 @@ from agents import all_agents
 from contracts.tips import StoreTipInput, TipDraft
 from core.settings import Settings
 from store import tips
+from store.models import TipDecision
 from tests.api.conftest import serve
-from tests.factories import fixed_agent, persona_user
+from tests.factories import count_rows, fixed_agent, persona_user
 from tests.fakes.litellm import fake_litellm
 from worker import build_worker
 
@@ -128,3 +129,33 @@ async def test_200_concurrent_requests_for_a_new_tip_make_one_llm_call(
     assert {r.status_code for r in responses} == {200}
     assert len({r.json()["tip"]["id"] for r in responses}) == 1
     assert responses[0].json()["tip"]["generator"] == "llm"
+
+
+async def test_a_nothing_now_answer_is_kept_for_a_while_and_next_asks_anew(
+    make_app: Callable[..., FastAPI],
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    dev_client: Client,
+    login: Login,
+) -> None:
+    user_id = await persona_user(sessions)
+    deps = ActivityDeps(
+        sessions=sessions,
+        agents={"faint": fixed_agent("faint", salience=0.01)},
+        tip_ttl=timedelta(hours=1),
+    )
+    async with (
+        build_worker(dev_client, deps, task_queue=app_settings.task_queue),
+        serve(make_app(app_settings, dev_client)) as client,
+    ):
+        await login(client, user_id)
+        first = await client.get("/api/tip")
+        again = [await client.get("/api/tip") for _ in range(3)]
+        decided_once = await count_rows(sessions, TipDecision)
+        asked = await client.post("/api/tip/next")
+        decided_after_next = await count_rows(sessions, TipDecision)
+    assert first.status_code == 200 and first.json()["status"] == "nothing"
+    assert first.json()["next_tip_at"] is not None
+    assert [r.json() for r in again] == [first.json()] * 3
+    assert decided_once == 1
+    assert asked.json()["status"] == "nothing" and decided_after_next == 2

@@ -1,20 +1,9 @@
-"""What fault tests read back: row counts, and activity attempts from a workflow's history."""
+"""What fault tests read back: activity attempts from a workflow's history (row counts are
+tests.factories.count_rows)."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 from temporalio.client import WorkflowHandle
-
-
-async def count_rows(
-    sessions: async_sessionmaker[AsyncSession],
-    model: type,
-    *where: ColumnElement[bool],
-) -> int:
-    async with sessions() as db:
-        return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 @dataclass(frozen=True)

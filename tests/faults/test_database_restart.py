@@ -16,8 +16,9 @@ from contracts.temporal import SYNC_TODOIST_HISTORY, recompute_workflow_id
 from store import migrate
 from store.db import create_engine, create_sessionmaker
 from store.models import AgentOutput, TaskCompletion
+from tests.factories import count_rows
 from tests.faults.builders import COMPLETED_PATH, COMPLETIONS, sync_deps, todoist_user
-from tests.faults.checks import activity_runs, count_rows
+from tests.faults.checks import activity_runs
 from tests.faults.gates import GatedTodoist
 from tests.faults.postgres import PrivateCluster
 from worker import build_worker

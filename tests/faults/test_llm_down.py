@@ -18,9 +18,8 @@ from temporalio.client import Client
 from activities import ActivityDeps, LlmConfig
 from contracts.tips import GenerateTipInput
 from store.models import Tip, TipDecision
-from tests.factories import fixed_agent, persona_user
+from tests.factories import count_rows, fixed_agent, persona_user
 from tests.fakes.litellm import fake_litellm
-from tests.faults.checks import count_rows
 from worker import build_worker
 from workflows.client import generate_tip
 from workflows.tip_generation import LLM_RETRY

@@ -33,8 +33,7 @@ from contracts.tips import StoreTipInput, TipDraft
 from store import sessions as session_store
 from store import tips
 from store.models import TipDecision
-from tests.factories import free_tcp_port
-from tests.faults.checks import count_rows
+from tests.factories import count_rows, free_tcp_port
 from tests.faults.processes import Process, oo_env, rss_mb, spawn, stop, tail
 
 CLIENTS = 200

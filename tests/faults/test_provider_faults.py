@@ -18,8 +18,9 @@ from agents import all_agents
 from contracts.compute import RecomputeInput
 from contracts.temporal import SYNC_TODOIST_HISTORY, recompute_workflow_id
 from store.models import AgentOutput, TaskCompletion
+from tests.factories import count_rows
 from tests.faults.builders import COMPLETED_PATH, COMPLETIONS, sync_deps, todoist_user
-from tests.faults.checks import activity_runs, count_rows
+from tests.faults.checks import activity_runs
 from tests.faults.gates import GatedTodoist
 from worker import build_worker
 from workflows.calls import DATABASE_RETRY

@@ -14,8 +14,8 @@ from contracts.tips import GenerateTipInput
 from core.settings import Settings
 from core.temporal import connect
 from store.models import Tip, TipDecision
-from tests.factories import fixed_agent, persona_user
-from tests.faults.checks import activity_runs, count_rows
+from tests.factories import count_rows, fixed_agent, persona_user
+from tests.faults.checks import activity_runs
 from tests.faults.dev_server import PrivateDevServer
 from tests.faults.gates import GatedLiteLLM
 from worker import build_worker
