@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import signal
 from dataclasses import replace
 from datetime import timedelta
 
@@ -30,6 +31,11 @@ from workflows.schedules import sync_schedules
 
 log = logging.getLogger("oo.worker")
 
+# On shutdown, running activities get this long to finish before they are cancelled (a container
+# orchestrator must wait longer than this between SIGTERM and SIGKILL: compose's
+# stop_grace_period).
+DRAIN = timedelta(seconds=10)
+
 
 class Workers:
     """The workers of one process: the main task queue and the LLM task queue beside it."""
@@ -50,26 +56,38 @@ class Workers:
         """Run every worker until cancelled (use either this or `async with`, not both)."""
         await asyncio.gather(*(worker.run() for worker in self.workers))
 
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Run every worker until `stop` is set, then drain: polling stops at once and running
+        activities get DRAIN to finish and report before they are cancelled."""
+        running = asyncio.ensure_future(self.run())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not running.done():
+            log.info("draining: no new tasks; running activities have %s to finish", DRAIN)
+            await asyncio.gather(*(worker.shutdown() for worker in self.workers))
+        await running  # a worker's fatal error is raised here
+
 
 def build_worker(
     client: Client, deps: ActivityDeps, *, task_queue: str, llm_concurrency: int = 8
 ) -> Workers:
     """Workers for every workflow and activity of oO."""
-    # Let running activities finish on shutdown instead of cancelling them at once.
-    grace = timedelta(seconds=10)
     main = Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(deps),
-        graceful_shutdown_timeout=grace,
+        graceful_shutdown_timeout=DRAIN,
     )
     llm = Worker(
         client,
         task_queue=llm_task_queue(task_queue),
         activities=build_llm_activities(deps),
         max_concurrent_activities=llm_concurrency,
-        graceful_shutdown_timeout=grace,
+        graceful_shutdown_timeout=DRAIN,
     )
     return Workers([main, llm])
 
@@ -139,16 +157,28 @@ def build_runtime(client: Client, settings: Settings) -> tuple[Workers, Activity
     return workers, deps
 
 
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM (a container stop, a rolling deploy) or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 async def run_worker(settings: Settings) -> None:
-    """Connect, reconcile the agent schedules beside polling, and run until cancelled."""
+    """Connect, reconcile the agent schedules beside polling, and run until SIGTERM or SIGINT,
+    then drain."""
+    stop = stop_on_signals()
     client = await connect(settings)
     workers, deps = build_runtime(client, settings)
     # Polling starts at once: tasks waiting for this worker never wait on schedule calls.
     reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
     try:
-        await workers.run()
+        await workers.run_until(stop)
     finally:
         reconcile.cancel()
+    log.info("worker stopped")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from cli.main import app as cli_app
 from cli.temporal_server import DEV_SERVER_DYNAMIC_CONFIG
 from contracts.temporal import SEARCH_ATTRIBUTES
 from core.settings import Settings
+from worker import DRAIN
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -212,6 +213,21 @@ def test_api_worker_and_migration_are_one_image_with_three_commands() -> None:
         assert svc["command"][:2] == ["oo", subcommand], name
         assert subcommand in commands
     assert first["build"]["context"] == "."
+
+
+def grace_seconds(value: str) -> float:
+    """A compose duration such as 30s, 1m30s or 500ms, in seconds."""
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, "us": 1e-6}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|us|m|s)", value)
+    assert parts and "".join(n + u for n, u in parts) == value, value
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def test_a_stopped_worker_has_time_to_drain() -> None:
+    """Compose waits 10 s between SIGTERM and SIGKILL unless told: the worker needs its drain
+    and a margin (tests/faults/test_worker_drain.py shows the drain)."""
+    grace = grace_seconds(services()["worker"]["stop_grace_period"])
+    assert grace >= DRAIN.total_seconds() + 10
 
 
 def test_every_oo_variable_the_services_set_is_a_settings_field() -> None:

@@ -2,12 +2,19 @@
 logging to files, watched from /proc, stopped by their own pid."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from temporalio.client import Client, ScheduleActionStartWorkflow
+from temporalio.service import RPCError
+
+from agents import all_agents
+from contracts.temporal import agent_sweep_id
 
 Process = asyncio.subprocess.Process
 
@@ -65,3 +72,13 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise ValueError(f"no VmRSS for pid {pid}")
+
+
+async def delete_schedules(client: Client, task_queue: str) -> None:
+    """The worker reconciled agent schedules on the shared dev server: remove its own."""
+    for agent_id in all_agents():
+        handle = client.get_schedule_handle(agent_sweep_id(agent_id))
+        with contextlib.suppress(RPCError):
+            action = (await handle.describe()).schedule.action
+            if isinstance(action, ScheduleActionStartWorkflow) and action.task_queue == task_queue:
+                await handle.delete()

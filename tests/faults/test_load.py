@@ -22,19 +22,16 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, ScheduleActionStartWorkflow
-from temporalio.service import RPCError
+from temporalio.client import Client
 
-from agents import all_agents
 from bench.load import LoadResult, closed_loop
 from cli.seed import seed_users
-from contracts.temporal import agent_sweep_id
 from contracts.tips import StoreTipInput, TipDraft
 from store import sessions as session_store
 from store import tips
 from store.models import TipDecision
 from tests.factories import count_rows, free_tcp_port
-from tests.faults.processes import Process, oo_env, rss_mb, spawn, stop, tail
+from tests.faults.processes import Process, delete_schedules, oo_env, rss_mb, spawn, stop, tail
 
 CLIENTS = 200
 SECONDS = 30.0
@@ -142,16 +139,6 @@ def figures(runs: list[LoadResult], load: LoadResult, peak: Peak, decisions: int
         "rss_mb_peak": {k: round(v, 1) for k, v in peak.mb.items()},
         "rss_samples": peak.samples,
     }
-
-
-async def delete_schedules(client: Client, task_queue: str) -> None:
-    """The worker reconciled agent schedules on the shared dev server: remove its own."""
-    for agent_id in all_agents():
-        handle = client.get_schedule_handle(agent_sweep_id(agent_id))
-        with contextlib.suppress(RPCError):
-            action = (await handle.describe()).schedule.action
-            if isinstance(action, ScheduleActionStartWorkflow) and action.task_queue == task_queue:
-                await handle.delete()
 
 
 @pytest.mark.timeout(600)
