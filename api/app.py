@@ -18,6 +18,7 @@ from api.csrf import CrossSiteGuard, ScopedCORS
 from api.deps import session_cookie_name
 from api.errors import install_error_handlers
 from api.fast_tip import TipFastPath
+from api.headers import ResponseHeaders
 from api.routes import account, agents, auth, codec, health, integrations, page, profile, tips
 from api.state import AppState, StateLedger
 from core.crypto import EncryptionCodec, KeyConfigError, KeyRing
@@ -93,8 +94,6 @@ def create_app(
 
     app = FastAPI(title="oO", version="0.1.0", lifespan=lifespan)
     # Pending OAuth authorizations only (state, PKCE verifier, nonce): a short-lived signed
-    # cookie. User sessions are server-side (store/sessions.py).
-    # Pending OAuth authorizations only (state, PKCE verifier, nonce): a short-lived signed
     # cookie, read and written only by the sign-in and connect flows. User sessions are
     # server-side (store/sessions.py).
     app.add_middleware(
@@ -119,6 +118,8 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         wider={codec.PREFIX: codec.MAX_BODY_BYTES},
     )
+    # Around everything but the fast path, which sends the same headers itself.
+    app.add_middleware(ResponseHeaders)
     # Outermost of all: the plain case of GET /api/tip is answered before any other layer.
     app.add_middleware(TipFastPath, cookie=session_cookie_name(settings))
     install_error_handlers(app)

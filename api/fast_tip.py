@@ -12,11 +12,14 @@ from datetime import UTC, datetime
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.headers import headers_for
 from store.tip_reads import TipReader
 
 log = logging.getLogger(__name__)
 PATH = "/api/tip"
 JSON = b"application/json"
+# What the route's answer carries besides its length, as api.headers.ResponseHeaders adds it.
+HEADERS = [(b"content-type", JSON), *headers_for(PATH)]
 
 
 class TipFastPath:
@@ -27,10 +30,12 @@ class TipFastPath:
         self._cookie = cookie
 
     def _sid(self, scope: Scope) -> str | None:
+        # Every Cookie header, a later one winning, as Starlette's Request.cookies reads them.
+        cookies: dict[str, str] = {}
         for name, value in scope["headers"]:
             if name == b"cookie":
-                return cookie_parser(value.decode("latin-1")).get(self._cookie)
-        return None
+                cookies.update(cookie_parser(value.decode("latin-1")))
+        return cookies.get(self._cookie)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "GET":
@@ -46,6 +51,6 @@ class TipFastPath:
         if body is None:
             await self.app(scope, receive, send)
             return
-        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", JSON)]
+        headers = [(b"content-length", str(len(body)).encode()), *HEADERS]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})

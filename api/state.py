@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.service import RetryConfig
 
 from core.crypto import EncryptionCodec
 from core.settings import Settings
@@ -20,6 +21,9 @@ from core.vault import TokenVault
 from store.tip_reads import TipReader
 
 TEMPORAL_CONNECT_TIMEOUT_S = 3.0
+# A person waits on the API's Temporal calls: an unreachable server is a 503 with Retry-After
+# within about 2 s, not after the SDK's 10 s of retries (a restart, ~0.2 s, still fits).
+API_RPC_RETRY = RetryConfig(max_interval_millis=500, max_elapsed_time_millis=2000, max_retries=8)
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +92,7 @@ class AppState:
             if self.client is None:
                 try:
                     self.client = await asyncio.wait_for(
-                        connect(self.settings), TEMPORAL_CONNECT_TIMEOUT_S
+                        connect(self.settings, retry=API_RPC_RETRY), TEMPORAL_CONNECT_TIMEOUT_S
                     )
                 except (TimeoutError, RuntimeError, OSError) as exc:
                     raise TemporalUnavailableError(str(exc)) from exc

@@ -13,6 +13,7 @@ from temporalio.converter import PayloadCodec
 ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
 _NONCE_BYTES = 12
+_TAG_BYTES = 16  # AES-GCM's tag, after the ciphertext
 _PAYLOAD_AAD = b"oo/temporal-payload"
 
 
@@ -94,8 +95,10 @@ class EncryptionCodec(PayloadCodec):
             if p.metadata.get("encoding") != ENCODING:
                 out.append(p)
                 continue
-            kid = p.metadata.get(KEY_ID_METADATA, b"").decode()
+            kid = p.metadata.get(KEY_ID_METADATA, b"").decode("utf-8", "replace")
             aead = self._ring.aead(kid)
+            if len(p.data) < _NONCE_BYTES + _TAG_BYTES:  # AESGCM raises ValueError on those
+                raise DecryptionError("payload too short to be sealed")
             nonce, sealed = p.data[:_NONCE_BYTES], p.data[_NONCE_BYTES:]
             try:
                 out.append(Payload.FromString(aead.decrypt(nonce, sealed, _PAYLOAD_AAD)))

@@ -5,6 +5,7 @@ import dataclasses
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.service import RetryConfig
 
 from core.crypto import EncryptionCodec, KeyConfigError, KeyRing
 from core.settings import Settings
@@ -23,10 +24,12 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """Connect to Temporal with the project's data converter."""
+async def connect(settings: Settings, *, retry: RetryConfig | None = None) -> Client:
+    """Connect to Temporal with the project's data converter (and the SDK's RPC retries unless
+    `retry` says otherwise)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        retry_config=retry,
     )

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
@@ -28,8 +29,9 @@ from store.sessions import TOUCH_EVERY, hash_secret, session_expired
 
 # SQLAlchemy's SQLite DATETIME storage format, so that stored stamps compare as text.
 _SQLITE_STAMP = "%Y-%m-%d %H:%M:%S.%f"
-# A reader waits at most this long (WAL readers only wait while a WAL index is rebuilt).
-SQLITE_READ_BUSY_MS = 200
+# The read runs on the event loop, so it never waits for a lock (WAL readers only meet one
+# while a WAL index is rebuilt): a busy database sends the request on to the general path.
+SQLITE_READ_BUSY_MS = 0
 MAX_KEPT_BODIES = 10_000
 
 
@@ -126,9 +128,9 @@ class TipReader:
 
     def _sqlite_connection(self) -> sqlite3.Connection:
         if self._sqlite is None:
-            self._sqlite = sqlite3.connect(
-                f"file:{self._path}?mode=ro", uri=True, check_same_thread=False
-            )
+            # As a URI, with ?, # and % in the path escaped: read-only, never created.
+            uri = f"{Path(self._path).resolve().as_uri()}?mode=ro"
+            self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self._sqlite.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_MS}")
         return self._sqlite
 
@@ -145,8 +147,12 @@ class TipReader:
             row: Sequence[Any] | None = (
                 self._sqlite_connection().execute(self._sqlite_sql, params).fetchone()
             )
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                self.close()  # e.g. the file was replaced: reopen next time
+            return None  # answered in full by the general path
         except sqlite3.Error:
-            self.close()  # e.g. the file was replaced: reopen next time; answer in full now
+            self.close()
             return None
         return row
 

@@ -5,6 +5,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from temporalio.service import RPCError
 
 from api.deps import StateDep
 from api.state import TemporalUnavailableError
@@ -32,10 +33,11 @@ async def _temporal(state: StateDep) -> Status:
     try:
         client = await state.temporal()
         async with asyncio.timeout(CHECK_TIMEOUT_S):
-            await client.service_client.check_health()
-    except (TemporalUnavailableError, TimeoutError, RuntimeError):
+            serving = await client.service_client.check_health()
+    except (TemporalUnavailableError, TimeoutError, RuntimeError, RPCError):
+        # Never connected, or lost since: the connected client raises RPCError.
         return "down"
-    return "ok"
+    return "ok" if serving else "down"
 
 
 @router.get("/readyz", response_model=ReadinessRead, responses={503: {"model": ReadinessRead}})

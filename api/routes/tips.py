@@ -6,9 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, status
+from temporalio.client import WorkflowFailureError
+from temporalio.service import RPCError
 
 from api.deps import CurrentUser, DbDep, StateDep
-from api.state import AppState
+from api.state import AppState, TemporalUnavailableError
 from contracts.problems import Problem
 from contracts.tips import (
     GenerateTipInput,
@@ -44,6 +46,14 @@ async def _generate(state: AppState, user: User, reason: TipReason) -> TipOutcom
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "your tip is still being prepared",
             headers={"Retry-After": "2"},
+        ) from None
+    except RPCError as exc:  # Temporal lost after the client connected
+        raise TemporalUnavailableError(type(exc).__name__) from exc
+    except WorkflowFailureError:  # the run failed, timed out or was terminated
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "no tip could be prepared just now",
+            headers={"Retry-After": "5"},
         ) from None
 
 

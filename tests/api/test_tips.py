@@ -1,7 +1,10 @@
 import asyncio
+import signal
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +21,21 @@ from store.models import TipDecision
 from tests.api.conftest import serve
 from tests.factories import count_rows, fixed_agent, persona_user
 from tests.fakes.litellm import fake_litellm
+from tests.faults.dev_server import PrivateDevServer
 from worker import build_worker
 
 Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
+
+
+def stored_tip_input(user_id: uuid.UUID) -> StoreTipInput:
+    return StoreTipInput(
+        user_id=user_id,
+        status="tip",
+        reason="next",
+        draft=TipDraft(text="Stored tip."),
+        run_id=f"stored-{user_id}",
+        as_of=datetime.now(UTC),
+    )
 
 
 async def test_without_a_session_the_tip_is_refused(
@@ -39,16 +54,8 @@ async def test_a_stored_tip_is_served_from_the_database_even_with_temporal_down(
     login: Login,
 ) -> None:
     user_id = await persona_user(sessions)
-    inp = StoreTipInput(
-        user_id=user_id,
-        status="tip",
-        reason="next",
-        draft=TipDraft(text="Stored tip."),
-        run_id="r1",
-        as_of=datetime.now(UTC),
-    )
     async with sessions.begin() as db:
-        stored = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
+        stored = await tips.store_outcome(db, inp=stored_tip_input(user_id), ttl=timedelta(hours=1))
     assert stored.tip is not None
     async with serve(make_app(offline_settings)) as client:
         assert (await login(client, user_id)).status_code == 200
@@ -76,6 +83,45 @@ async def test_a_miss_with_temporal_down_is_a_quick_503_with_retry_after(
     assert elapsed < 5
     assert ready.status_code == 503
     assert ready.json() == {"status": "down", "database": "ok", "temporal": "down"}
+
+
+async def test_temporal_lost_after_connecting_is_a_quick_503_and_stored_tips_still_read(
+    make_app: Callable[..., FastAPI],
+    app_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    login: Login,
+    tmp_path: Path,
+) -> None:
+    """G2 once the API's client has connected: its calls raise RPCError, not a connect error."""
+    server = PrivateDevServer(tmp_path / "temporal.db", tmp_path / "temporal.log")
+    await server.start()
+    settings = app_settings.model_copy(update={"temporal_address": server.address})
+    miss, with_tip = await persona_user(sessions), await persona_user(sessions)
+    async with sessions.begin() as db:
+        await tips.store_outcome(db, inp=stored_tip_input(with_tip), ttl=timedelta(hours=1))
+    try:
+        async with serve(make_app(settings)) as client:
+            before = await client.get("/readyz")  # connects the API's client
+            await server.kill(signal.SIGKILL)
+            started = time.monotonic()
+            ready = await client.get("/readyz")
+            ready_s = time.monotonic() - started
+            await login(client, miss)
+            started = time.monotonic()
+            res = await client.get("/api/tip")
+            miss_s = time.monotonic() - started
+            await login(client, with_tip)
+            stored = await client.get("/api/tip")
+    finally:
+        await server.stop()
+    print(f"\nTemporal lost: /readyz 503 in {ready_s:.2f} s, a miss 503 in {miss_s:.2f} s")
+    assert before.json()["temporal"] == "ok"
+    assert ready.status_code == 503 and ready_s < 5
+    assert ready.json() == {"status": "down", "database": "ok", "temporal": "down"}
+    assert res.status_code == 503 and int(res.headers["retry-after"]) > 0, res.text
+    assert res.headers["content-type"] == "application/problem+json"
+    assert miss_s < 5
+    assert stored.status_code == 200 and stored.json()["tip"]["text"] == "Stored tip."
 
 
 async def test_a_miss_generates_a_tip_through_temporal_and_then_serves_it_stored(

@@ -37,7 +37,10 @@ async def test_a_tampered_payload_is_refused() -> None:
         metadata=sealed.metadata, data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
     )
     truncated = Payload(metadata=sealed.metadata, data=sealed.data[:20])
-    for bad in (flipped, truncated):
+    # Shorter than a nonce: AESGCM itself would raise ValueError (a 500 at the codec endpoint).
+    stub = Payload(metadata=sealed.metadata, data=sealed.data[:5])
+    empty = Payload(metadata=sealed.metadata, data=b"")
+    for bad in (flipped, truncated, stub, empty):
         with pytest.raises(DecryptionError):
             await codec.decode([bad])
 

@@ -1,14 +1,18 @@
 """The one-statement tip read answers exactly when the general path would serve a stored tip."""
 
+import sqlite3
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.tips import StoreTipInput, TipDraft, TipOutcome
-from store import feedback, tips, users
+from store import feedback, migrate, tips, users
 from store import sessions as session_store
+from store.db import create_engine, create_sessionmaker
 from store.models import Session, User
 from store.sessions import TOUCH_EVERY
 from store.tip_reads import TipReader
@@ -139,3 +143,55 @@ async def test_anything_but_the_plain_case_is_left_to_the_general_path(
         assert await read.answer(sid=deleting_sid, now=datetime.now(UTC)) is None
     finally:
         read.close()
+
+
+async def migrated_sqlite(path: Path) -> Maker:
+    url = f"sqlite+aiosqlite:///{path}"
+    await migrate.upgrade(url)
+    return create_sessionmaker(create_engine(url))
+
+
+async def test_a_database_path_with_uri_characters_is_read_where_it_is(tmp_path: Path) -> None:
+    """The read-only connection is a URI: a `#` in the path must not cut it short (dropping
+    `mode=ro`, and opening, or creating, another file read-write)."""
+    folder = tmp_path / "data #1"
+    folder.mkdir()
+    sessions = await migrated_sqlite(folder / "oo.db")
+    user_id, sid = await signed_in(sessions)
+    await store_tip(sessions, user_id, "Found.")
+    read = reader(sessions)
+    try:
+        assert await read.answer(sid=sid, now=datetime.now(UTC)) == await general(sessions, user_id)
+    finally:
+        read.close()
+        await sessions.kw["bind"].dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+
+
+async def test_a_locked_sqlite_database_is_left_to_the_general_path_at_once(
+    tmp_path: Path,
+) -> None:
+    sessions = await migrated_sqlite(tmp_path / "oo.db")
+    user_id, sid = await signed_in(sessions)
+    await store_tip(sessions, user_id, "Locked out.")
+    await sessions.kw["bind"].dispose()  # the exclusive lock needs the file to itself
+    read = reader(sessions)
+    locker = sqlite3.connect(tmp_path / "oo.db")
+    try:
+        # An exclusive lock keeps even WAL readers out until its connection closes.
+        locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+        locker.execute("UPDATE users SET display_name = 'x' WHERE id IS NULL")
+        locker.commit()
+        started = time.monotonic()
+        assert await read.answer(sid=sid, now=datetime.now(UTC)) is None
+        waited_s = time.monotonic() - started
+        connection = read._sqlite
+        locker.close()
+        assert waited_s < 0.05
+        # The same connection reads once the lock is gone.
+        assert await read.answer(sid=sid, now=datetime.now(UTC)) == await general(sessions, user_id)
+        assert connection is not None and read._sqlite is connection
+    finally:
+        locker.close()
+        read.close()
+        await sessions.kw["bind"].dispose()
