@@ -20,10 +20,11 @@ from agents.registry import Agent
 from cli.seed import DEMO_CONSENTS
 from contracts.agents import TaskCompletion, UserHistory
 from contracts.temporal import SEARCH_ATTRIBUTES
+from contracts.tips import StoreTipInput, TipDraft, TipRead
 from core.crypto import KeyRing, new_key_spec
 from core.vault import TokenVault
 from sim.personas import make_persona
-from store import history, integrations, users
+from store import history, integrations, tips, users
 from store.models import Integration
 from tests.fakes.google import FakeGoogle
 
@@ -186,3 +187,26 @@ async def count_rows(
 ) -> int:
     async with sessions() as db:
         return int(await db.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def stored_tip(
+    sessions: async_sessionmaker[AsyncSession],
+    user_id: uuid.UUID,
+    text: str = "Stored tip.",
+    *,
+    at: datetime | None = None,
+    agent_ids: tuple[str, ...] = ("time-of-day",),
+) -> TipRead:
+    """A tip of the user's, stored as a generation stores it, current for an hour from `at`."""
+    inp = StoreTipInput(
+        user_id=user_id,
+        status="tip",
+        reason="next",
+        draft=TipDraft(text=text, agent_ids=list(agent_ids)),
+        run_id=uuid.uuid4().hex,
+        as_of=at or datetime.now(UTC),
+    )
+    async with sessions.begin() as db:
+        outcome = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
+    assert outcome.tip is not None
+    return outcome.tip

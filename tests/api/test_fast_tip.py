@@ -1,7 +1,6 @@
 """GET /api/tip's plain case, answered before routing, is the route's own answer."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -9,11 +8,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import session_cookie_name
-from contracts.tips import StoreTipInput, TipDraft
 from core.settings import Settings
-from store import tips
 from tests.api.conftest import serve
-from tests.factories import persona_user
+from tests.factories import persona_user, stored_tip
 
 Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 
@@ -37,21 +34,6 @@ class Counting:
         self.reader.close()
 
 
-async def stored_tip(
-    sessions: async_sessionmaker[AsyncSession], user_id: Any, *, text: str = "Stored «tip»."
-) -> None:
-    inp = StoreTipInput(
-        user_id=user_id,
-        status="tip",
-        reason="next",
-        draft=TipDraft(text=text, agent_ids=["time-of-day"]),
-        run_id=f"r-{user_id}",
-        as_of=datetime.now(UTC),
-    )
-    async with sessions.begin() as db:
-        await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
-
-
 async def test_the_fast_answer_is_byte_for_byte_the_routes_answer(
     make_app: Callable[..., FastAPI],
     offline_settings: Settings,
@@ -59,7 +41,7 @@ async def test_the_fast_answer_is_byte_for_byte_the_routes_answer(
     login: Login,
 ) -> None:
     user_id = await persona_user(sessions)
-    await stored_tip(sessions, user_id)
+    await stored_tip(sessions, user_id, "Stored «tip».")
     app = make_app(offline_settings)
     async with serve(app) as client:
         await login(client, user_id)
@@ -86,8 +68,8 @@ async def test_with_several_cookie_headers_the_last_session_answers_on_both_path
     """As Starlette reads cookies (every Cookie header, a later one winning), so the fast
     path: a proxy may split cookies over several headers."""
     first, last = await persona_user(sessions), await persona_user(sessions)
-    await stored_tip(sessions, first, text="First's tip.")
-    await stored_tip(sessions, last, text="Last's tip.")
+    await stored_tip(sessions, first, "First's tip.")
+    await stored_tip(sessions, last, "Last's tip.")
     app = make_app(offline_settings)
     name = session_cookie_name(offline_settings)
     async with serve(app) as client:
@@ -113,7 +95,7 @@ async def test_anything_else_goes_on_to_the_route(
     login: Login,
 ) -> None:
     user_id = await persona_user(sessions)
-    await stored_tip(sessions, user_id)
+    await stored_tip(sessions, user_id, "Stored «tip».")
     app = make_app(offline_settings)
     async with serve(app) as client:
         signed_out = await client.get("/api/tip")

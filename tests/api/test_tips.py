@@ -1,9 +1,8 @@
 import asyncio
 import signal
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +13,15 @@ from temporalio.client import Client
 
 from activities import ActivityDeps, LlmConfig
 from agents import all_agents
-from contracts.tips import StoreTipInput, TipDraft
 from core.settings import Settings
-from store import tips
 from store.models import TipDecision
 from tests.api.conftest import serve
-from tests.factories import count_rows, fixed_agent, persona_user
+from tests.factories import count_rows, fixed_agent, persona_user, stored_tip
 from tests.fakes.litellm import fake_litellm
 from tests.faults.dev_server import PrivateDevServer
 from worker import build_worker
 
 Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
-
-
-def stored_tip_input(user_id: uuid.UUID) -> StoreTipInput:
-    return StoreTipInput(
-        user_id=user_id,
-        status="tip",
-        reason="next",
-        draft=TipDraft(text="Stored tip."),
-        run_id=f"stored-{user_id}",
-        as_of=datetime.now(UTC),
-    )
 
 
 async def test_without_a_session_the_tip_is_refused(
@@ -54,15 +40,13 @@ async def test_a_stored_tip_is_served_from_the_database_even_with_temporal_down(
     login: Login,
 ) -> None:
     user_id = await persona_user(sessions)
-    async with sessions.begin() as db:
-        stored = await tips.store_outcome(db, inp=stored_tip_input(user_id), ttl=timedelta(hours=1))
-    assert stored.tip is not None
+    stored = await stored_tip(sessions, user_id)
     async with serve(make_app(offline_settings)) as client:
         assert (await login(client, user_id)).status_code == 200
         res = await client.get("/api/tip")
     assert res.status_code == 200
     assert res.json()["status"] == "tip"
-    assert res.json()["tip"]["id"] == str(stored.tip.id)
+    assert res.json()["tip"]["id"] == str(stored.id)
     assert res.json()["tip"]["text"] == "Stored tip."
 
 
@@ -97,8 +81,7 @@ async def test_temporal_lost_after_connecting_is_a_quick_503_and_stored_tips_sti
     await server.start()
     settings = app_settings.model_copy(update={"temporal_address": server.address})
     miss, with_tip = await persona_user(sessions), await persona_user(sessions)
-    async with sessions.begin() as db:
-        await tips.store_outcome(db, inp=stored_tip_input(with_tip), ttl=timedelta(hours=1))
+    await stored_tip(sessions, with_tip)
     try:
         async with serve(make_app(settings)) as client:
             before = await client.get("/readyz")  # connects the API's client

@@ -9,13 +9,14 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.tips import StoreTipInput, TipDraft, TipOutcome
+from contracts.tips import TipOutcome
 from store import feedback, migrate, tips, users
 from store import sessions as session_store
 from store.db import create_engine, create_sessionmaker
 from store.models import Session, User
 from store.sessions import TOUCH_EVERY
 from store.tip_reads import TipReader
+from tests.factories import stored_tip
 
 Maker = async_sessionmaker[AsyncSession]
 IDLE = timedelta(days=14)
@@ -36,24 +37,6 @@ async def signed_in(sessions: Maker) -> tuple[uuid.UUID, str]:
     return user.id, sid
 
 
-async def store_tip(
-    sessions: Maker, user_id: uuid.UUID, text: str, *, at: datetime | None = None
-) -> uuid.UUID:
-    at = at or datetime.now(UTC)
-    inp = StoreTipInput(
-        user_id=user_id,
-        status="tip",
-        reason="next",
-        draft=TipDraft(text=text, agent_ids=["time-of-day"]),
-        run_id=uuid.uuid4().hex,
-        as_of=at,
-    )
-    async with sessions.begin() as db:
-        outcome = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
-    assert outcome.tip is not None
-    return outcome.tip.id
-
-
 async def general(sessions: Maker, user_id: uuid.UUID) -> bytes:
     """What the general path serves for a stored tip."""
     async with sessions() as db:
@@ -66,15 +49,15 @@ async def test_a_live_session_with_a_current_tip_reads_what_the_general_path_ser
     sessions: Maker,
 ) -> None:
     user_id, sid = await signed_in(sessions)
-    await store_tip(sessions, user_id, "Older.", at=datetime.now(UTC) - timedelta(minutes=5))
-    await store_tip(sessions, user_id, "Newest «ünïcode».")
+    await stored_tip(sessions, user_id, "Older.", at=datetime.now(UTC) - timedelta(minutes=5))
+    await stored_tip(sessions, user_id, "Newest «ünïcode».")
     read = reader(sessions)
     try:
         body = await read.answer(sid=sid, now=datetime.now(UTC))
         assert body == await general(sessions, user_id)
         assert "Newest «ünïcode»." in (body or b"").decode()
         # A newer tip is read at once (nothing stale is kept per user).
-        await store_tip(sessions, user_id, "Newer still.")
+        await stored_tip(sessions, user_id, "Newer still.")
         again = await read.answer(sid=sid, now=datetime.now(UTC))
         assert again == await general(sessions, user_id)
         assert b"Newer still." in (again or b"")
@@ -85,8 +68,8 @@ async def test_a_live_session_with_a_current_tip_reads_what_the_general_path_ser
 async def test_each_session_reads_only_its_own_users_tip(sessions: Maker) -> None:
     alice, alice_sid = await signed_in(sessions)
     bob, bob_sid = await signed_in(sessions)
-    await store_tip(sessions, alice, "For Alice.")
-    await store_tip(sessions, bob, "For Bob.")
+    await stored_tip(sessions, alice, "For Alice.")
+    await stored_tip(sessions, bob, "For Bob.")
     read = reader(sessions)
     try:
         now = datetime.now(UTC)
@@ -108,17 +91,17 @@ async def test_anything_but_the_plain_case_is_left_to_the_general_path(
         user_id, sid = await signed_in(sessions)
         assert await read.answer(sid=sid, now=now) is None
         # Only an expired tip.
-        await store_tip(sessions, user_id, "Old.", at=now - timedelta(hours=2))
+        await stored_tip(sessions, user_id, "Old.", at=now - timedelta(hours=2))
         assert await read.answer(sid=sid, now=now) is None
         # A current tip, dismissed: an older current one must not stand in for it.
-        await store_tip(sessions, user_id, "Current.", at=now - timedelta(minutes=2))
-        newest = await store_tip(sessions, user_id, "Dismissed.")
+        await stored_tip(sessions, user_id, "Current.", at=now - timedelta(minutes=2))
+        newest = (await stored_tip(sessions, user_id, "Dismissed.")).id
         async with sessions.begin() as db:
             await feedback.record_reaction(db, user_id=user_id, tip_id=newest, kind="not_now")
         assert await read.answer(sid=sid, now=datetime.now(UTC)) is None
         # A like keeps a tip current.
         liked_user, liked_sid = await signed_in(sessions)
-        liked = await store_tip(sessions, liked_user, "Liked.")
+        liked = (await stored_tip(sessions, liked_user, "Liked.")).id
         async with sessions.begin() as db:
             await feedback.record_reaction(db, user_id=liked_user, tip_id=liked, kind="like")
         assert b"Liked." in (await read.answer(sid=liked_sid, now=datetime.now(UTC)) or b"")
@@ -131,13 +114,13 @@ async def test_anything_but_the_plain_case_is_left_to_the_general_path(
             {"expires_at": now - timedelta(seconds=5)},
         ):
             other, other_sid = await signed_in(sessions)
-            await store_tip(sessions, other, "Fine tip.")
+            await stored_tip(sessions, other, "Fine tip.")
             assert await read.answer(sid=other_sid, now=datetime.now(UTC)) is not None
             async with sessions.begin() as db:
                 await db.execute(update(Session).where(Session.user_id == other).values(**change))
             assert await read.answer(sid=other_sid, now=datetime.now(UTC)) is None, change
         deleting, deleting_sid = await signed_in(sessions)
-        await store_tip(sessions, deleting, "Fine tip.")
+        await stored_tip(sessions, deleting, "Fine tip.")
         async with sessions.begin() as db:
             await db.execute(update(User).where(User.id == deleting).values(status="deleting"))
         assert await read.answer(sid=deleting_sid, now=datetime.now(UTC)) is None
@@ -158,7 +141,7 @@ async def test_a_database_path_with_uri_characters_is_read_where_it_is(tmp_path:
     folder.mkdir()
     sessions = await migrated_sqlite(folder / "oo.db")
     user_id, sid = await signed_in(sessions)
-    await store_tip(sessions, user_id, "Found.")
+    await stored_tip(sessions, user_id, "Found.")
     read = reader(sessions)
     try:
         assert await read.answer(sid=sid, now=datetime.now(UTC)) == await general(sessions, user_id)
@@ -173,7 +156,7 @@ async def test_a_locked_sqlite_database_is_left_to_the_general_path_at_once(
 ) -> None:
     sessions = await migrated_sqlite(tmp_path / "oo.db")
     user_id, sid = await signed_in(sessions)
-    await store_tip(sessions, user_id, "Locked out.")
+    await stored_tip(sessions, user_id, "Locked out.")
     await sessions.kw["bind"].dispose()  # the exclusive lock needs the file to itself
     read = reader(sessions)
     locker = sqlite3.connect(tmp_path / "oo.db")
