@@ -19,7 +19,7 @@ from activities import (
 )
 from agents import all_agents
 from contracts.temporal import llm_task_queue
-from core.crypto import KeyRing
+from core.crypto import KeyConfigError, KeyRing
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -170,7 +170,11 @@ async def run_worker(settings: Settings) -> None:
     """Connect, reconcile the agent schedules beside polling, and run until SIGTERM or SIGINT,
     then drain."""
     stop = stop_on_signals()
-    client = await connect(settings)
+    try:
+        client = await connect(settings)
+    except RuntimeError as exc:  # unreachable, refused TLS, unreadable TLS files, bad keys
+        where = settings.temporal_address
+        raise StartupError(f"cannot connect to Temporal at {where}: {exc}") from None
     workers, deps = build_runtime(client, settings)
     # Polling starts at once: tasks waiting for this worker never wait on schedule calls.
     reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
@@ -181,10 +185,17 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker stopped")
 
 
+class StartupError(Exception):
+    """The worker cannot start; the message says why, without a stack trace."""
+
+
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
-    asyncio.run(run_worker(settings))
+    try:
+        asyncio.run(run_worker(settings))
+    except (StartupError, KeyConfigError) as exc:
+        raise SystemExit(f"oo worker: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +18,16 @@ class Settings(BaseSettings):
     database_url: str = ""
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # A Temporal cluster behind TLS: on with any of the settings below, or by itself (system
+    # roots). mTLS: a client certificate and its key (PEM files), both or neither.
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    # The name the server's certificate is checked against, when not the address's host.
+    temporal_tls_server_name: str | None = None
+    # An API key (Temporal Cloud), sent as a bearer token; implies TLS.
+    temporal_api_key: SecretStr = SecretStr("")
     # Workers poll it and the api starts workflows on it.
     task_queue: str = "oo"
     temporal_ui_url: str = "http://127.0.0.1:8233"
@@ -77,6 +87,20 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
+    def _temporal_tls_files(self) -> "Settings":
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "set both OO_TEMPORAL_TLS_CERT_FILE and OO_TEMPORAL_TLS_KEY_FILE, or neither"
+            )
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        files = (self.temporal_tls_ca_file, self.temporal_tls_cert_file)
+        api_key = bool(self.temporal_api_key.get_secret_value())
+        return self.temporal_tls or api_key or any(f is not None for f in files)
+
+    @model_validator(mode="after")
     def _derive_database_url(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'oo.db'}"
@@ -88,7 +112,24 @@ class Settings(BaseSettings):
         return self.public_url.startswith("https://")
 
 
+class SettingsError(SystemExit):
+    """Invalid settings end the process with what is wrong, never a stack trace, and never a
+    value (pydantic's own message quotes the input, secrets included)."""
+
+
+def explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        names = [str(part) for part in error["loc"]]
+        lines.append(f"OO_{names[0].upper()}: {message}" if names else message)
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
 @lru_cache
 def get_settings() -> Settings:
     """Settings from the environment, validated once per process."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(explain(exc)) from None
