@@ -15,6 +15,8 @@ const CONSENTS = { "todoist.read": "My Todoist tasks" };
 let current = null; // the tip on screen
 let busy = false;
 let profile = null;
+// Bumped when this page forgets the person: an answer asked for before then is dropped.
+let epoch = 0;
 
 function api(path, method = "GET", body = undefined) {
   const init = { method, credentials: "same-origin" };
@@ -90,11 +92,15 @@ function nothingNow(iso) {
 }
 
 function forget() {
+  epoch++;
+  clearTimeout(retry);
   current = null;
   profile = null;
   try {
     localStorage.removeItem(LAST);
   } catch {}
+  // The service worker drops a tip still on its way (it would cache it after this delete).
+  navigator.serviceWorker?.controller?.postMessage("forget");
   if ("caches" in window) caches.delete(TIP_CACHE).catch(() => {});
 }
 
@@ -122,7 +128,9 @@ function showOutcome(outcome) {
 
 // Nothing to say and no Todoist to learn from: say where the tips would come from.
 async function offerTodoist() {
+  const at = epoch;
   const found = await loadProfile();
+  if (at !== epoch) return;
   if (!found?.integrations || current) return;
   const offer = todoistLink(found.integrations.todoist);
   if (offer) aside.replaceChildren(offer);
@@ -138,14 +146,19 @@ function todoistLink(state) {
 let retry = 0;
 async function loadTip(attempt = 0, pending = null) {
   clearTimeout(retry);
+  const at = epoch;
   let res;
   try {
     res = await (pending || api("/api/tip"));
   } catch {
-    return showOffline(null);
+    return at === epoch && showOffline(null);
   }
+  if (at !== epoch) return; // signed out meanwhile: this answer is nobody's now
   // The service worker answers from its cache, and says so, when the network is gone.
-  if (res.headers.has("X-OO-Offline")) return showOffline(res.ok ? await res.json() : null);
+  if (res.headers.has("X-OO-Offline")) {
+    const last = res.ok ? await res.json() : null;
+    return at === epoch && showOffline(last);
+  }
   if (res.status === 401) return signedOut();
   if (res.status === 503 && attempt < 10) {
     const wait = Number(res.headers.get("Retry-After")) || 2;
@@ -154,6 +167,7 @@ async function loadTip(attempt = 0, pending = null) {
   }
   if (!res.ok) return render("Nothing now. Try again in a moment.", "quiet");
   const outcome = await res.json();
+  if (at !== epoch) return;
   try {
     localStorage.setItem(LAST, JSON.stringify(outcome));
   } catch {}
@@ -161,10 +175,13 @@ async function loadTip(attempt = 0, pending = null) {
 }
 
 async function loadProfile() {
+  const at = epoch;
   try {
     const res = await api("/api/profile");
+    if (at !== epoch) return null;
     if (res.status === 401) signedOut();
-    return res.ok ? (profile = await res.json()) : null;
+    const found = res.ok ? await res.json() : null;
+    return at === epoch && found ? (profile = found) : null;
   } catch {
     return null;
   }
@@ -198,8 +215,10 @@ async function react(kind) {
   if (!tip || busy || document.body.dataset.state !== "tip") return;
   busy = true;
   const focused = document.activeElement;
+  const at = epoch;
   try {
     const res = await api(`/api/tips/${tip.id}/reaction`, "POST", { kind });
+    if (at !== epoch) return;
     if (res.status === 401) return signedOut();
     // 404: the tip is gone already (another device); move on as if dismissed.
     if (!res.ok && res.status !== 404) return note("That did not go through. Try again.");
@@ -351,8 +370,10 @@ function awayNow() {
 
 async function save(path, body, apply) {
   say("Saving…");
+  const at = epoch;
   try {
     const res = await api(path, "PATCH", body);
+    if (at !== epoch) return;
     if (res.status === 401) {
       $("settings").close();
       return signedOut();
@@ -388,9 +409,17 @@ async function openSettings() {
 }
 
 async function signOut() {
+  say("Signing out…");
+  let res;
   try {
-    await api("/auth/logout", "POST", {});
-  } catch {}
+    res = await api("/auth/logout", "POST", {});
+  } catch {
+    return say("Offline: not signed out. Try again when you are back.");
+  }
+  // 401: the session had ended already. Anything else: it may still be valid; keep all as is.
+  if (res.status !== 204 && res.status !== 401) {
+    return say("Sign-out did not go through. Try again.");
+  }
   $("settings").close();
   signedOut("Signed out.");
 }

@@ -5,6 +5,8 @@
 const SHELL = "oo-shell-v1";
 const TIP = "oo-tip"; // the page clears it on sign-out (web/app.js)
 const ASSETS = ["/", "/static/style.css", "/static/app.js", "/manifest.webmanifest"];
+// Bumped when a page signs out: a tip asked for before then is passed on but never kept.
+let epoch = 0;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -23,6 +25,12 @@ self.addEventListener("activate", (event) => {
       .then((names) => Promise.all(names.filter((n) => !keep.has(n)).map((n) => caches.delete(n))))
       .then(() => self.clients.claim())
   );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data !== "forget") return;
+  epoch++;
+  event.waitUntil(caches.delete(TIP));
 });
 
 self.addEventListener("fetch", (event) => {
@@ -50,11 +58,14 @@ async function shell(event, key) {
 }
 
 async function lastTip(event) {
+  const at = epoch;
   try {
     const response = await fetch(event.request);
-    if (response.status === 200) {
+    if (response.status === 200 && at === epoch) {
       const copy = response.clone();
-      event.waitUntil(caches.open(TIP).then((cache) => cache.put("/api/tip", copy)));
+      // Checked again right before the write: a sign-out may arrive while the cache opens.
+      const keep = (cache) => at === epoch && cache.put("/api/tip", copy);
+      event.waitUntil(caches.open(TIP).then(keep));
     } else if (response.status === 401) {
       // Signed out (or the session ended): the last tip is nobody's business any more.
       event.waitUntil(caches.delete(TIP));

@@ -1,16 +1,17 @@
 """The tip page as a person uses it, in headless Chromium against the real stack."""
 
+import asyncio
 import json
 import re
 import statistics
 from datetime import UTC, datetime
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, Request, Route, expect
 from sqlalchemy import update
 
 from store.models import Session
-from tests.browser.conftest import TIP_TEXT, Stack, artifact, open_context, until
+from tests.browser.conftest import TIP_TEXT, WAIT_MS, Stack, artifact, open_context, until
 
 FIRST_TIP_BUDGET_MS = 300
 # Every layout shift the page made, as the browser scores it (0 = nothing ever moved).
@@ -328,6 +329,116 @@ async def test_signing_out_ends_the_session_and_forgets_the_tip(page: Page, stac
     assert await page.evaluate("localStorage.getItem('oo:last')") is None
     await page.reload()
     await expect(page.locator("#tip-text")).to_have_text("Sign in to see your tip.")
+
+
+async def keep_the_tip_offline(page: Page) -> None:
+    """Reload through the service worker, so that it keeps this tip for offline use."""
+    await controlled_by_service_worker(page)
+    await page.reload()
+    await expect(page.locator("#tip-text")).to_have_text(TIP_TEXT)
+    await until(page, "caches.match('/api/tip', { cacheName: 'oo-tip' }).then(Boolean)")
+
+
+async def logout_fails(route: Route, how: str) -> None:
+    if how == "network":
+        await route.abort()
+    else:
+        problem = {"type": "about:blank", "title": "Internal Server Error", "status": 500}
+        await route.fulfill(status=500, json=problem, content_type="application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("server", "Sign-out did not go through. Try again."),
+        ("network", "Offline: not signed out. Try again when you are back."),
+    ],
+)
+async def test_a_failed_sign_out_says_so_and_forgets_nothing(
+    page: Page, stack: Stack, how: str, said: str
+) -> None:
+    await sign_in(page, stack)
+    await keep_the_tip_offline(page)
+    # The request is answered (or dropped) here: the server never sees it, the session lives.
+    await page.route("**/auth/logout", lambda route: logout_fails(route, how))
+    await page.keyboard.press("s")
+    sheet = page.get_by_role("dialog", name="Settings")
+    async with page.expect_request("**/auth/logout"):
+        await sheet.get_by_role("button", name="Sign out").click()
+    await expect(sheet.locator("#settings-status")).to_have_text(said)
+    await page.screenshot(path=artifact(f"sign-out-failed-{how}.png"))
+    await expect(sheet).to_be_visible()
+    await expect(page.locator("#tip-text")).to_have_text(TIP_TEXT)
+    await expect(page.get_by_role("link", name="Sign in")).to_have_count(0)
+    # Nothing was forgotten, since nothing ended.
+    assert await page.evaluate("caches.has('oo-tip')") is True
+    assert await page.evaluate("localStorage.getItem('oo:last')") is not None
+    await page.keyboard.press("Escape")
+    await page.reload()
+    await expect(page.locator("#tip-text")).to_have_text(TIP_TEXT)
+
+    # Trying again once the server answers signs out.
+    await page.unroute("**/auth/logout")
+    await page.keyboard.press("s")
+    async with page.expect_response("**/auth/logout") as out:
+        await sheet.get_by_role("button", name="Sign out").click()
+    assert (await out.value).status == 204
+    await expect(page.locator("#tip-text")).to_have_text("Signed out.")
+    assert await page.evaluate("caches.has('oo-tip')") is False
+
+
+async def test_a_tip_on_its_way_at_sign_out_is_neither_shown_nor_kept(
+    context: BrowserContext, page: Page, stack: Stack
+) -> None:
+    await sign_in(page, stack)
+    await keep_the_tip_offline(page)
+    last = json.loads(await page.evaluate("localStorage.getItem('oo:last')"))
+    late = {**last, "tip": {**last["tip"], "text": "A tip asked for before signing out."}}
+    held: asyncio.Queue[Route] = asyncio.Queue()
+    # Routed on the context: the service worker's own fetch, which it would cache, is held.
+    await context.route("**/api/tip", held.put)
+    await page.hover("#tip")
+    await page.get_by_role("button", name="Not now").click()  # the page asks for the next tip
+    route = await asyncio.wait_for(held.get(), WAIT_MS / 1000)
+    await page.keyboard.press("s")
+    async with page.expect_response("**/auth/logout"):
+        await page.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#tip-text")).to_have_text("Signed out.")
+    await route.fulfill(status=200, json=late)  # what the server said before the session ended
+    await context.unroute("**/api/tip")
+    await page.wait_for_timeout(500)
+    await expect(page.locator("#tip-text")).to_have_text("Signed out.")
+    assert await page.evaluate("localStorage.getItem('oo:last')") is None
+    assert "/api/tip" not in await page.evaluate(CACHED_PATHS)
+
+
+async def test_a_pending_retry_is_dropped_at_sign_out(
+    context: BrowserContext, page: Page, stack: Stack
+) -> None:
+    await sign_in(page, stack)
+    asked: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith("/api/tip"):
+            asked.append(request.url)
+
+    page.on("request", record)
+
+    async def busy(route: Route) -> None:
+        await route.fulfill(status=503, headers={"Retry-After": "1"}, json={"status": 503})
+
+    # Busy for as long as the test runs: whenever the sign-out comes, a retry is pending.
+    await context.route("**/api/tip", busy)
+    await page.hover("#tip")
+    async with page.expect_response("**/api/tip"):
+        await page.get_by_role("button", name="Not now").click()
+    await page.keyboard.press("s")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.locator("#tip-text")).to_have_text("Signed out.")
+    before = len(asked)
+    await page.wait_for_timeout(2_500)
+    assert len(asked) == before, "the tip was asked for again after signing out"
+    await expect(page.locator("#tip-text")).to_have_text("Signed out.")
 
 
 async def test_deleting_the_account_needs_a_typed_word_and_a_fresh_sign_in(
