@@ -9,6 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import problem
 
 TOO_LARGE = "request body too large"
+# The rest of a refused body is not read: the connection cannot be reused after the answer.
+CLOSE = {"Connection": "close"}
 
 
 class BodyTooLargeError(HTTPException):
@@ -16,11 +18,6 @@ class BodyTooLargeError(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(413, TOO_LARGE)
-
-
-def _has_body(scope: Scope) -> bool:
-    """Whether a request may carry a body: HTTP/1.1 declares one by either header."""
-    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
 
 
 class BodyLimit:
@@ -49,7 +46,7 @@ class BodyLimit:
         length = Headers(scope=scope).get("content-length")
         # A malformed length is the server's to refuse.
         if length is not None and length.isdigit() and int(length) > limit:
-            await problem(413, TOO_LARGE)(scope, receive, send)
+            await problem(413, TOO_LARGE, **CLOSE)(scope, receive, send)
             return
         received = 0
         exceeded = started = False
@@ -77,4 +74,4 @@ class BodyLimit:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await problem(413, TOO_LARGE)(scope, receive, send)
+            await problem(413, TOO_LARGE, **CLOSE)(scope, receive, send)

@@ -72,6 +72,7 @@ async def test_a_declared_length_over_the_limit_is_answered_without_reading_the_
             timeout=5,
         )
     assert res.status_code == 413
+    assert res.headers["connection"] == "close"  # the unread rest cannot precede a next request
 
 
 async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
@@ -97,6 +98,7 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
             client.patch(CONTEXTS, content=endless(), headers=JSON), timeout=10
         )
     assert res.status_code == 413
+    assert res.headers["connection"] == "close"
     assert res.headers["content-type"] == "application/problem+json"
     assert sent < 64 * 1024
     assert await contexts(sessions) == 0
