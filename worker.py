@@ -4,9 +4,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+import uuid
 from dataclasses import replace
 from datetime import timedelta
+from typing import cast, get_args
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -19,17 +22,22 @@ from activities import (
 )
 from agents import all_agents
 from contracts.temporal import llm_task_queue
+from contracts.tokens import Provider
 from core.crypto import KeyConfigError, KeyRing
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from core.temporal import connect
 from core.tracing import configure_tracing
 from core.vault import TokenVault
+from store import integrations
 from store.db import create_engine, create_sessionmaker
 from workflows import WORKFLOWS
+from workflows.client import ensure_token_refresh
 from workflows.schedules import sync_schedules
 
 log = logging.getLogger("oo.worker")
+# Token workflow starts in flight at once while reconciling.
+RECONCILE_CONCURRENCY = 16
 
 # On shutdown, running activities get this long to finish before they are cancelled (a container
 # orchestrator must wait longer than this between SIGTERM and SIGKILL: compose's
@@ -147,6 +155,47 @@ async def reconcile_schedules(client: Client, deps: ActivityDeps, task_queue: st
         log.exception("agent schedules could not be reconciled; `oo schedules sync` retries")
 
 
+async def reconcile_token_workflows(
+    client: Client, sessions: async_sessionmaker[AsyncSession], *, task_queue: str
+) -> int:
+    """Start the token workflow of every kept integration that has none running: its start
+    may have failed at connect (Temporal down), or a cluster may have lost it. Returns how
+    many integrations were checked; a failure is logged, never fatal to the worker."""
+    try:
+        async with sessions() as db:
+            kept = await integrations.kept_by_workflows(db)
+        gate = asyncio.Semaphore(RECONCILE_CONCURRENCY)
+
+        async def ensure(user_id: uuid.UUID, provider: str) -> None:
+            async with gate:
+                await ensure_token_refresh(
+                    client,
+                    user_id=user_id,
+                    provider=cast(Provider, provider),
+                    task_queue=task_queue,
+                )
+
+        await asyncio.gather(*(ensure(u, p) for u, p in kept if p in get_args(Provider)))
+    except Exception:
+        log.exception("token workflows could not be reconciled; the next worker start retries")
+        return 0
+    log.info("token workflows: %d integrations checked", len(kept))
+    return len(kept)
+
+
+def start_reconciling(
+    client: Client, deps: ActivityDeps, task_queue: str
+) -> list[asyncio.Task[object]]:
+    """What a starting worker puts right beside polling: the agent schedules and the token
+    workflows (cancel the tasks on the way out)."""
+    return [
+        asyncio.create_task(reconcile_schedules(client, deps, task_queue)),
+        asyncio.create_task(
+            reconcile_token_workflows(client, deps.sessions, task_queue=task_queue)
+        ),
+    ]
+
+
 def build_runtime(client: Client, settings: Settings) -> tuple[Workers, ActivityDeps]:
     """The workers of one process with their dependencies, as every entry point runs them."""
     configure_tracing(settings)
@@ -177,11 +226,12 @@ async def run_worker(settings: Settings) -> None:
         raise StartupError(f"cannot connect to Temporal at {where}: {exc}") from None
     workers, deps = build_runtime(client, settings)
     # Polling starts at once: tasks waiting for this worker never wait on schedule calls.
-    reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
+    reconciling = start_reconciling(client, deps, settings.task_queue)
     try:
         await workers.run_until(stop)
     finally:
-        reconcile.cancel()
+        for task in reconciling:
+            task.cancel()
     log.info("worker stopped")
 
 

@@ -20,7 +20,7 @@ from core.settings import Settings
 from core.temporal import connect
 from store import migrate, sessions, users
 from store.db import create_engine, create_sessionmaker
-from worker import build_runtime, reconcile_schedules
+from worker import build_runtime, start_reconciling
 
 TEMPORAL_START_TIMEOUT_S = 60.0
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -143,7 +143,7 @@ async def _serve(
         uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
     )
     workers, deps = build_runtime(client, settings)
-    reconcile = asyncio.create_task(reconcile_schedules(client, deps, settings.task_queue))
+    reconciling = start_reconciling(client, deps, settings.task_queue)
     async with workers:
         serving = await start_serving(server)
         _announce(settings, token, admin_link)
@@ -153,4 +153,5 @@ async def _serve(
         server.should_exit = True
         await serving
         stopping.cancel()
-        reconcile.cancel()
+        for task in reconciling:
+            task.cancel()

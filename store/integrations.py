@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vault import DataKey, TokenDecryptError, TokenVault, WrappedKey
-from store.models import Integration, UserKey, utcnow
+from store.models import Integration, User, UserKey, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -284,3 +284,18 @@ async def active_providers(db: AsyncSession, *, user_id: uuid.UUID) -> list[str]
         Integration.user_id == user_id, Integration.status == "active"
     )
     return sorted((await db.scalars(stmt)).all())
+
+
+async def kept_by_workflows(db: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    """(user, provider) of every integration a token workflow keeps: active, or waiting for a
+    reconnect, of a user who is active (not being deleted)."""
+    stmt = (
+        select(Integration.user_id, Integration.provider)
+        .join(User, User.id == Integration.user_id)
+        .where(
+            Integration.status.in_(("active", "reconnect_required")),
+            User.status == "active",
+        )
+        .order_by(Integration.user_id, Integration.provider)
+    )
+    return [(user_id, provider) for user_id, provider in await db.execute(stmt)]

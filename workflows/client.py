@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -22,7 +22,7 @@ from contracts.temporal import (
     token_refresh_workflow_id,
 )
 from contracts.tips import GenerateTipInput, TipOutcome
-from contracts.tokens import Provider, TokenRefreshInput
+from contracts.tokens import Provider, TokenRefreshInput, TokenRefreshResult
 from workflows.account_deletion import AccountDeletionWorkflow
 from workflows.recompute import RecomputeWorkflow
 from workflows.tip_generation import GenerateTipWorkflow
@@ -52,11 +52,11 @@ async def generate_tip(client: Client, inp: GenerateTipInput, *, task_queue: str
     return await handle.result()
 
 
-async def start_token_refresh(
+async def ensure_token_refresh(
     client: Client, *, user_id: UUID, provider: Provider, task_queue: str
-) -> None:
-    """Start the token's life workflow after a connect, or tell the running one to reload."""
-    handle = await client.start_workflow(
+) -> WorkflowHandle[TokenRefreshWorkflow, TokenRefreshResult]:
+    """The token's life workflow: the running one, or a new run when none runs."""
+    return await client.start_workflow(
         TokenRefreshWorkflow.run,
         TokenRefreshInput(user_id=user_id, provider=provider),
         id=token_refresh_workflow_id(user_id, provider),
@@ -64,6 +64,15 @@ async def start_token_refresh(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         search_attributes=user_search_attributes(user_id),
+    )
+
+
+async def start_token_refresh(
+    client: Client, *, user_id: UUID, provider: Provider, task_queue: str
+) -> None:
+    """Start the token's life workflow after a connect, or tell the running one to reload."""
+    handle = await ensure_token_refresh(
+        client, user_id=user_id, provider=provider, task_queue=task_queue
     )
     await handle.signal(TokenRefreshWorkflow.reconnected)
 
