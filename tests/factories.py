@@ -196,8 +196,9 @@ async def stored_tip(
     *,
     at: datetime | None = None,
     agent_ids: tuple[str, ...] = ("time-of-day",),
+    ttl: timedelta = timedelta(hours=1),
 ) -> TipRead:
-    """A tip of the user's, stored as a generation stores it, current for an hour from `at`."""
+    """A tip of the user's, stored as a generation stores it, current for `ttl` from `at`."""
     inp = StoreTipInput(
         user_id=user_id,
         status="tip",
@@ -207,6 +208,6 @@ async def stored_tip(
         as_of=at or datetime.now(UTC),
     )
     async with sessions.begin() as db:
-        outcome = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=1))
+        outcome = await tips.store_outcome(db, inp=inp, ttl=ttl)
     assert outcome.tip is not None
     return outcome.tip

@@ -21,6 +21,8 @@ from tests.fakes.oidc import FakeOIDC, fake_oidc
 from tests.fakes.todoist import FakeTodoist, fake_todoist
 
 ClientFactory = Callable[..., Any]
+# The `login` fixture: signs the client in as a user (through a one-time dev-login token).
+Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 PUBLIC_URL = "http://127.0.0.1:8000"
 ADMIN_TOKEN = "admin-token-for-tests-0123456789abcdef"
 MASTER_KEYS = new_key_spec("master-test")
@@ -114,9 +116,7 @@ def oauth_settings(offline_settings: Settings, idp: FakeOIDC, todoist: FakeTodoi
 
 
 @pytest.fixture
-def login(
-    sessions: async_sessionmaker[AsyncSession],
-) -> Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]:
+def login(sessions: async_sessionmaker[AsyncSession]) -> Login:
     async def do(client: httpx.AsyncClient, user_id: Any) -> httpx.Response:
         async with sessions.begin() as db:
             token = await session_store.create_login_token(

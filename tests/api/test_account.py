@@ -5,11 +5,9 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
@@ -20,14 +18,13 @@ from core.logging import quiet_libraries
 from core.settings import Settings
 from store import integrations, users
 from store.models import DeletionAudit, Identity, Session, TaskCompletion
-from tests.api.conftest import serve, sign_in
+from tests.api.conftest import Login, serve, sign_in
 from tests.fakes.google import fake_google
 from tests.fakes.oidc import FakeOIDC
 from tests.workflows.test_account_deletion import VAULT, deps, rows_referencing
 from worker import build_worker
 from workflows import AccountDeletionWorkflow
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 EMAIL, NAME = "ada.canary@example.com", "Ada Canary"
 ACCESS, REFRESH = "ya29.access-canary", "1//refresh-canary"
 

@@ -1,10 +1,8 @@
 """GET /api/agents/registry and POST /api/agents/{agent_id}/compute."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -13,11 +11,10 @@ from activities import ActivityDeps
 from agents import all_agents
 from core.settings import Settings
 from store import agent_outputs, users
-from tests.api.conftest import serve
+from tests.api.conftest import Login, serve
 from tests.factories import persona_user
 from worker import build_worker
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 FIVE = {"time-of-day", "momentum", "overdue-task", "recent-patterns", "focus-area"}
 
 

@@ -1,4 +1,4 @@
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,10 +11,9 @@ from core.settings import Settings
 from store import sessions as store
 from store import users
 from store.models import Session
-from tests.api.conftest import ADMIN_TOKEN, serve
+from tests.api.conftest import ADMIN_TOKEN, Login, serve
 from tests.factories import persona_user
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 DAY = timedelta(days=1)
 MINUTE = timedelta(minutes=1)
 

@@ -3,20 +3,18 @@
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 from store.models import Context
-from tests.api.conftest import serve
+from tests.api.conftest import Login, serve
 from tests.factories import persona_user
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 CONTEXTS = "/api/profile/contexts"
 JSON = {"content-type": "application/json"}
 

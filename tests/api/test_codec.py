@@ -2,7 +2,7 @@
 a clear error for a key id this server does not hold."""
 
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,10 +14,9 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from core.crypto import ENCODING, KEY_ID_METADATA, EncryptionCodec, KeyRing, new_key_spec
 from core.settings import Settings
-from tests.api.conftest import ADMIN_TOKEN, UI_ORIGIN, serve
+from tests.api.conftest import ADMIN_TOKEN, UI_ORIGIN, Login, serve
 from tests.factories import persona_user
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 ADMIN = {"authorization": f"Bearer {ADMIN_TOKEN}"}
 FROM_UI = {**ADMIN, "origin": UI_ORIGIN, "x-namespace": "default"}
 

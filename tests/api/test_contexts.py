@@ -1,11 +1,10 @@
 """PATCH /api/profile/contexts, and an active `away` context keeping proactive tips quiet."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -16,12 +15,11 @@ from activities import ActivityDeps
 from contracts.tips import GenerateTipInput
 from core.settings import Settings
 from store.models import Context
-from tests.api.conftest import serve
+from tests.api.conftest import Login, serve
 from tests.factories import fixed_agent, persona_user
 from worker import build_worker
 from workflows.client import generate_tip
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 CONTEXTS = "/api/profile/contexts"
 CANARY = "CANARY-5d0e-contexts"
 

@@ -1,18 +1,15 @@
 """GET /api/tip's plain case, answered before routing, is the route's own answer."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.deps import session_cookie_name
 from core.settings import Settings
-from tests.api.conftest import serve
+from tests.api.conftest import Login, serve
 from tests.factories import persona_user, stored_tip
-
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 
 
 class Counting:

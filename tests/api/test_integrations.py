@@ -3,7 +3,7 @@ for sign-in) on loopback; Temporal is the real dev server or a closed port (RELI
 B8, C1, F4, G2)."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from store.integrations import Tokens
 from store.models import TaskCompletion, TipDecision
 from tests.api.conftest import (
     MASTER_KEYS,
+    Login,
     at_provider,
     query_of,
     serve,
@@ -37,7 +38,6 @@ from tests.fakes.todoist import FakeTodoist
 from worker import build_worker
 from workflows.token_refresh import TokenRefreshWorkflow
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 VAULT = TokenVault(KeyRing.parse(MASTER_KEYS))
 CALLBACK = "http://127.0.0.1:8000/integrations/todoist/callback"
 

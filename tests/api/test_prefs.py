@@ -2,10 +2,9 @@
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -14,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.settings import Settings
 from store import users
 from store.models import UserPreference
-from tests.api.conftest import serve
+from tests.api.conftest import Login, serve
 from tests.factories import persona_user
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 QUIET = "/api/profile/prefs/time-of-day"
 Row = tuple[str, str, str, str]
 

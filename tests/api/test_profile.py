@@ -1,13 +1,10 @@
 """GET /api/profile and PATCH /api/profile/consents (RELIABILITY F4: only the caller's data)."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from agents import all_agents
@@ -15,10 +12,9 @@ from agents.registry import eligible
 from core.settings import Settings
 from store import integrations, users
 from store.models import AgentOutput, Context, TaskCompletion, UserPreference
-from tests.api.conftest import serve
-from tests.factories import store_tokens
+from tests.api.conftest import Login, serve
+from tests.factories import count_rows, store_tokens
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 
@@ -77,12 +73,6 @@ async def test_the_profile_holds_the_callers_data_and_nobody_elses(
     assert "theirs" not in res.text and str(other) not in res.text
 
 
-async def count(sessions: async_sessionmaker[AsyncSession], model: Any, user_id: uuid.UUID) -> int:
-    async with sessions() as db:
-        stmt = select(func.count()).select_from(model).where(model.user_id == user_id)
-        return int(await db.scalar(stmt) or 0)
-
-
 async def test_revoking_todoist_stops_its_use_and_erases_what_came_from_it(
     make_app: Callable[..., FastAPI],
     offline_settings: Settings,
@@ -98,14 +88,14 @@ async def test_revoking_todoist_stops_its_use_and_erases_what_came_from_it(
     async with sessions() as db:
         granted = await users.granted_consents(db, user_id=me)
     assert not any("todoist.read" in a.manifest.consents for a in eligible(all_agents(), granted))
-    assert await count(sessions, TaskCompletion, me) == 0
-    assert await count(sessions, AgentOutput, me) == 0
+    assert await count_rows(sessions, TaskCompletion, TaskCompletion.user_id == me) == 0
+    assert await count_rows(sessions, AgentOutput, AgentOutput.user_id == me) == 0
     # The user's own preference stays; the inferred one of a Todoist agent goes.
     assert profile["preferences"] == {
         "time-of-day": {"quiet_start": {"value": 22, "source": "user"}}
     }
     for model in (TaskCompletion, AgentOutput):
-        assert await count(sessions, model, other) == 1
+        assert await count_rows(sessions, model, model.user_id == other) == 1
 
 
 async def test_unknown_consent_names_are_refused_and_change_nothing(
@@ -128,7 +118,7 @@ async def test_unknown_consent_names_are_refused_and_change_nothing(
     assert "body" in canary.json()["detail"]
     assert res.headers["content-type"].startswith("application/problem+json")
     assert not_bool.status_code == 422
-    assert await count(sessions, TaskCompletion, me) == 1
+    assert await count_rows(sessions, TaskCompletion, TaskCompletion.user_id == me) == 1
     async with sessions() as db:
         assert await users.granted_consents(db, user_id=me) == {"todoist.read"}
 

@@ -1,13 +1,10 @@
 """Reactions to a tip and its "why": recorded once, dismissing, and felt by the next tips."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
@@ -16,15 +13,14 @@ from activities import ActivityDeps
 from activities.tips import TipActivities
 from agents.registry import Agent
 from contracts.agents import Snippet
-from contracts.tips import StoreTipInput, TipContext, TipContextInput, TipDraft
+from contracts.tips import TipContext, TipContextInput
 from core.settings import Settings
 from store import agent_outputs, tips
 from store.models import FeedbackEvent
-from tests.api.conftest import serve
-from tests.factories import fixed_agent, persona_user
+from tests.api.conftest import Login, serve
+from tests.factories import count_rows, fixed_agent, persona_user, stored_tip
 from worker import build_worker
 
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -72,23 +68,10 @@ async def a_tip(
     sessions: async_sessionmaker[AsyncSession], user_id: uuid.UUID, *agent_ids: str
 ) -> str:
     """A stored tip made from the agents' stored snippets; its id."""
-    inp = StoreTipInput(
-        user_id=user_id,
-        status="tip",
-        reason="next",
-        draft=TipDraft(text=f"Tip from {agent_ids}.", agent_ids=list(agent_ids)),
-        run_id=str(uuid.uuid4()),
-        as_of=datetime.now(UTC),
+    tip = await stored_tip(
+        sessions, user_id, f"Tip from {agent_ids}.", agent_ids=agent_ids, ttl=timedelta(hours=3)
     )
-    async with sessions.begin() as db:
-        outcome = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=3))
-    assert outcome.tip is not None
-    return str(outcome.tip.id)
-
-
-async def reactions(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as db:
-        return int(await db.scalar(select(func.count()).select_from(FeedbackEvent)) or 0)
+    return str(tip.id)
 
 
 async def context_at(
@@ -121,7 +104,7 @@ async def test_a_reaction_is_recorded_once_and_done_dismisses_the_tip(
     assert done.status_code == 200 and done.json()["dismissed"] is True
     assert again.json() == done.json()  # the same answer, the first reaction's time
     assert liked_again.json()["dismissed"] is True  # the tip stays dismissed
-    assert await reactions(sessions) == 2
+    assert await count_rows(sessions, FeedbackEvent) == 2
 
 
 async def test_another_users_tip_is_not_found_and_nothing_is_recorded(
@@ -142,7 +125,7 @@ async def test_another_users_tip_is_not_found_and_nothing_is_recorded(
     assert anonymous.status_code == 401
     assert {r.status_code for r in (react, why, unknown, unknown_why)} == {404}
     assert react.headers["content-type"] == "application/problem+json"
-    assert await reactions(sessions) == 0
+    assert await count_rows(sessions, FeedbackEvent) == 0
     async with sessions() as db:
         assert (await tips.current_tip(db, user_id=other, now=datetime.now(UTC))) is not None
 
@@ -164,7 +147,7 @@ async def test_an_invalid_reaction_is_refused_without_echoing_it(
         assert res.status_code == 422
         assert res.headers["content-type"] == "application/problem+json"
         assert canary not in res.text
-    assert await reactions(sessions) == 0
+    assert await count_rows(sessions, FeedbackEvent) == 0
 
 
 async def test_why_keeps_the_snippets_as_they_were_when_the_tip_was_made(

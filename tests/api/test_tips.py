@@ -1,12 +1,11 @@
 import asyncio
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -15,13 +14,11 @@ from activities import ActivityDeps, LlmConfig
 from agents import all_agents
 from core.settings import Settings
 from store.models import TipDecision
-from tests.api.conftest import serve
+from tests.api.conftest import Login, serve
 from tests.factories import count_rows, fixed_agent, persona_user, stored_tip
 from tests.fakes.litellm import fake_litellm
 from tests.faults.dev_server import PrivateDevServer
 from worker import build_worker
-
-Login = Callable[[httpx.AsyncClient, Any], Awaitable[httpx.Response]]
 
 
 async def test_without_a_session_the_tip_is_refused(

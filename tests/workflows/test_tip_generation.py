@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
@@ -14,7 +14,7 @@ from agents.registry import Agent
 from contracts.tips import GenerateTipInput, TipOutcome
 from store import users
 from store.models import Tip, TipDecision, UserPreference
-from tests.factories import fixed_agent, persona_user
+from tests.factories import count_rows, fixed_agent, persona_user
 from tests.fakes.litellm import fake_litellm
 from worker import build_worker
 from workflows import GenerateTipWorkflow
@@ -35,11 +35,6 @@ def deps(
         tip_daily_budget=budget,
         llm=llm or LlmConfig(),
     )
-
-
-async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
-    async with sessions() as db:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def run_tip(
@@ -131,7 +126,7 @@ async def test_nothing_salient_means_no_tip_now(
     outcome = await run_tip(time_skipping_env, deps(sessions, faint), task_queue, user_id)
     assert outcome.status == "nothing" and outcome.tip is None
     assert outcome.next_tip_at is not None
-    assert await count(sessions, Tip) == 0 and await count(sessions, TipDecision) == 1
+    assert await count_rows(sessions, Tip) == 0 and await count_rows(sessions, TipDecision) == 1
 
 
 async def test_the_daily_budget_keeps_the_last_tip(
@@ -146,7 +141,7 @@ async def test_the_daily_budget_keeps_the_last_tip(
     second = await run_tip(dev_env, d, task_queue, user_id, "next")
     assert first.status == "tip" and second.status == "budget"
     assert second.tip == first.tip
-    assert await count(sessions, Tip) == 1
+    assert await count_rows(sessions, Tip) == 1
 
 
 async def test_proactive_tips_respect_quiet_hours(
@@ -198,7 +193,7 @@ async def test_concurrent_requests_on_the_dev_server_join_one_run(
             )
         )
     assert len({o.tip.id for o in outcomes if o.tip}) == 1
-    assert await count(sessions, Tip) == 1
+    assert await count_rows(sessions, Tip) == 1
     # Listed under the opaque user id, and the payloads in history are encrypted.
     handle = dev_client.get_workflow_handle(f"tip-{user_id}")
     desc = await handle.describe()
