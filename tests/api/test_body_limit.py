@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.settings import Settings
 from store.models import Context
 from tests.api.conftest import Login, serve
-from tests.factories import persona_user
+from tests.factories import count_rows, persona_user
 
 CONTEXTS = "/api/profile/contexts"
 JSON = {"content-type": "application/json"}
@@ -23,11 +22,6 @@ def megabyte_of_json() -> bytes:
     body = json.dumps({"add": [{"kind": "focus", "value": {"note": "x" * 190}}] * 5000})
     assert len(body) > 1_000_000
     return body.encode()
-
-
-async def contexts(sessions: async_sessionmaker[AsyncSession]) -> int:
-    async with sessions() as db:
-        return int(await db.scalar(select(func.count()).select_from(Context)) or 0)
 
 
 async def test_a_megabyte_of_json_is_refused_before_it_is_read(
@@ -50,7 +44,7 @@ async def test_a_megabyte_of_json_is_refused_before_it_is_read(
         assert refused.json()["title"] == "request body too large"
     assert elapsed < 2
     assert small.status_code == 200  # under the limit, the request goes through
-    assert await contexts(sessions) == 1
+    assert await count_rows(sessions, Context) == 1
 
 
 async def test_a_declared_length_over_the_limit_is_answered_without_reading_the_body(
@@ -99,7 +93,7 @@ async def test_a_chunked_body_is_refused_once_it_passes_the_limit(
     assert res.headers["connection"] == "close"
     assert res.headers["content-type"] == "application/problem+json"
     assert sent < 64 * 1024
-    assert await contexts(sessions) == 0
+    assert await count_rows(sessions, Context) == 0
 
 
 async def test_the_temporal_ui_codec_may_send_a_history_page_of_payloads(

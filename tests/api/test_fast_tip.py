@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +32,22 @@ class Counting:
         self.reader.close()
 
 
+async def both_paths(
+    app: FastAPI, client: httpx.AsyncClient, **request: Any
+) -> tuple[Counting, httpx.Response, httpx.Response]:
+    """GET /api/tip through the fast path (counted), then through the route alone."""
+    state = app.state.oo
+    reader = state.tip_reader
+    counting = state.tip_reader = Counting(reader)
+    try:
+        fast = await client.get("/api/tip", **request)
+        state.tip_reader = None  # the route alone
+        general = await client.get("/api/tip", **request)
+    finally:
+        state.tip_reader = reader  # closed with the app
+    return counting, fast, general
+
+
 async def test_the_fast_answer_is_byte_for_byte_the_routes_answer(
     make_app: Callable[..., FastAPI],
     offline_settings: Settings,
@@ -42,12 +59,7 @@ async def test_the_fast_answer_is_byte_for_byte_the_routes_answer(
     app = make_app(offline_settings)
     async with serve(app) as client:
         await login(client, user_id)
-        state = app.state.oo
-        counting = state.tip_reader = Counting(state.tip_reader)
-        fast = await client.get("/api/tip")
-        state.tip_reader = None  # the route alone
-        general = await client.get("/api/tip")
-        state.tip_reader = counting
+        counting, fast, general = await both_paths(app, client)
     assert counting.answered == 1
     assert fast.status_code == general.status_code == 200
     assert fast.content == general.content
@@ -76,11 +88,7 @@ async def test_with_several_cookie_headers_the_last_session_answers_on_both_path
             sids.append(client.cookies[name])
             client.cookies.clear()
         headers = [("cookie", "theme=dark"), *(("cookie", f"{name}={sid}") for sid in sids)]
-        state = app.state.oo
-        counting = state.tip_reader = Counting(state.tip_reader)
-        fast = await client.get("/api/tip", headers=headers)
-        state.tip_reader = None
-        general = await client.get("/api/tip", headers=headers)
+        counting, fast, general = await both_paths(app, client, headers=headers)
     assert counting.answered == 1
     assert fast.json()["tip"]["text"] == general.json()["tip"]["text"] == "Last's tip."
 

@@ -2,15 +2,20 @@
 and a private PostgreSQL cluster to restart."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 
 from store import migrate
 from store.db import create_engine, create_sessionmaker
 from tests.faults.postgres import ClusterUnavailableError, PrivateCluster
+from tests.faults.processes import oo_env
+
+WorkerEnv = Callable[..., dict[str, str]]
 
 
 @pytest.fixture
@@ -44,3 +49,11 @@ async def private_postgres() -> AsyncIterator[PrivateCluster]:
         pytest.skip(reason)
     yield cluster
     await cluster.destroy()
+
+
+@pytest.fixture
+def worker_env(dev_client: Client, payload_keys: str, task_queue: str) -> WorkerEnv:
+    """`oo_env` for an oO process on the shared dev server, this test's task queue and keys:
+    give it the database URL and any other setting."""
+    host = dev_client.service_client.config.target_host
+    return partial(oo_env, temporal_address=host, payload_keys=payload_keys, task_queue=task_queue)

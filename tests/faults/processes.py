@@ -45,13 +45,18 @@ def tail(log: Path, chars: int = 3000) -> str:
 
 
 async def wait_for(
-    predicate: Callable[[], Awaitable[bool]], timeout: float, what: str, log: Path
+    predicate: Callable[[], Awaitable[bool]],
+    timeout: float,
+    what: str,
+    log: Path,
+    *,
+    every: float = 0.2,
 ) -> None:
     """Poll until `predicate()` holds; on timeout fail with the process log's tail."""
     deadline = time.monotonic() + timeout
     while not await predicate():
         assert time.monotonic() < deadline, f"timed out waiting for {what}; log:\n{tail(log)}"
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(every)
 
 
 async def stop(proc: Process, *, grace_s: float = 15.0) -> None:

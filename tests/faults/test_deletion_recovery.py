@@ -2,11 +2,10 @@
 
 import asyncio
 import signal
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -15,7 +14,9 @@ from contracts.deletion import AccountDeletionResult
 from core.crypto import new_key_spec
 from store import erasure
 from store.models import DeletionAudit, User
-from tests.faults.processes import oo_env, start_worker, stop, tail
+from tests.factories import count_rows
+from tests.faults.conftest import WorkerEnv
+from tests.faults.processes import start_worker, stop, tail, wait_for
 from workflows import AccountDeletionWorkflow
 from workflows.client import start_account_deletion
 
@@ -24,19 +25,16 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
     dev_client: Client,
     sessions: async_sessionmaker[AsyncSession],
     database_url: str,
-    payload_keys: str,
+    worker_env: WorkerEnv,
     task_queue: str,
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "worker.log"
     [user_id] = await seed_users(sessions, count=1, days=730, pool=1)
-    env = oo_env(
-        temporal_address=dev_client.service_client.config.target_host,
+    env = worker_env(
         database_url=database_url,
-        payload_keys=payload_keys,
         master_keys=new_key_spec(),
         hash_salt="recovery-test",
-        task_queue=task_queue,
         log_level="INFO",
     )
     worker = await start_worker(env, log)
@@ -45,14 +43,13 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
             dev_client, user_id=user_id, requested_at=datetime.now(UTC), task_queue=task_queue
         )
 
-        async def status() -> str | None:
+        async def deleting() -> bool:
             async with sessions() as db:
-                return await db.scalar(select(User.status).where(User.id == user_id))
+                status = await db.scalar(select(User.status).where(User.id == user_id))
+            return status == "deleting"
 
-        deadline = time.monotonic() + 60
-        while await status() != "deleting":
-            assert time.monotonic() < deadline, f"the deletion never started:\n{tail(log)}"
-            await asyncio.sleep(0.02)
+        # Polled fast: the window between the mark and the erasure is short.
+        await wait_for(deleting, 60, "the deletion to start", log, every=0.02)
         worker.send_signal(signal.SIGKILL)  # mid-deletion: the user is marked, nothing erased
         await worker.wait()
         handle = dev_client.get_workflow_handle_for(
@@ -71,7 +68,7 @@ async def test_a_deletion_interrupted_by_a_worker_kill_completes(
     async with sessions() as db:
         assert await erasure.remaining_rows(db, user_id=user_id) == {}
         audit = await db.get(DeletionAudit, deletion_id)
-        audits = await db.scalar(select(func.count()).select_from(DeletionAudit))
+    audits = await count_rows(sessions, DeletionAudit)
     assert audits == 1  # one audit, not one per worker that ran the deletion
     assert audit is not None and audit.completed_at is not None
     assert set(audit.steps) >= {"mark_deleting", "delete_rows", "verify"}

@@ -26,12 +26,11 @@ from temporalio.client import Client
 
 from bench.load import LoadResult, closed_loop
 from cli.seed import seed_users
-from contracts.tips import StoreTipInput, TipDraft
 from store import sessions as session_store
-from store import tips
 from store.models import TipDecision
-from tests.factories import count_rows, free_tcp_port
-from tests.faults.processes import Process, delete_schedules, oo_env, rss_mb, spawn, stop, tail
+from tests.factories import count_rows, free_tcp_port, stored_tip
+from tests.faults.conftest import WorkerEnv
+from tests.faults.processes import Process, delete_schedules, rss_mb, spawn, stop, tail
 
 CLIENTS = 200
 SECONDS = 30.0
@@ -66,28 +65,16 @@ class Peak:
 async def people(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[str], list[uuid.UUID]]:
     """Signed-in users, the first USERS_WITH_TIPS with a current tip: (session ids, misses)."""
     ids = await seed_users(sessions, count=USERS_WITH_TIPS + USERS_WITHOUT + 1)
+    for n, user_id in enumerate(ids[:USERS_WITH_TIPS]):
+        await stored_tip(sessions, user_id, f"Stored tip {n}.", ttl=timedelta(hours=3))
     now = datetime.now(UTC)
-    sids = []
     async with sessions.begin() as db:
-        for n, user_id in enumerate(ids):
-            if n < USERS_WITH_TIPS:
-                await tips.store_outcome(
-                    db,
-                    inp=StoreTipInput(
-                        user_id=user_id,
-                        status="tip",
-                        reason="next",
-                        draft=TipDraft(text=f"Stored tip {n}."),
-                        run_id=f"load-{n}",
-                        as_of=now,
-                    ),
-                    ttl=timedelta(hours=3),
-                )
-            sids.append(
-                await session_store.create_session(
-                    db, user_id=user_id, now=now, absolute=timedelta(days=1)
-                )
+        sids = [
+            await session_store.create_session(
+                db, user_id=user_id, now=now, absolute=timedelta(days=1)
             )
+            for user_id in ids
+        ]
     return sids, ids[USERS_WITH_TIPS:-1]
 
 
@@ -146,18 +133,15 @@ async def test_200_clients_on_the_tip_for_30_seconds(
     sqlite_sessions: async_sessionmaker[AsyncSession],
     sqlite_url: str,
     dev_client: Client,
-    payload_keys: str,
+    worker_env: WorkerEnv,
     task_queue: str,
     tmp_path: Path,
 ) -> None:
     sids, misses = await people(sqlite_sessions)
     port = free_tcp_port()
     base = f"http://127.0.0.1:{port}"
-    env = oo_env(
-        temporal_address=dev_client.service_client.config.target_host,
+    env = worker_env(
         database_url=sqlite_url,
-        payload_keys=payload_keys,
-        task_queue=task_queue,
         env="test",
         data_dir=str(tmp_path),
         public_url=base,

@@ -1,11 +1,9 @@
 """1,000 users swept by the scheduled workflows, surviving a SIGKILL of the worker."""
 
-import contextlib
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -14,26 +12,24 @@ from agents import all_agents
 from cli.seed import seed_users
 from contracts.temporal import agent_sweep_id
 from store.models import AgentOutput
-from tests.faults.processes import oo_env, start_worker, stop, wait_for
+from tests.factories import count_rows
+from tests.faults.conftest import WorkerEnv
+from tests.faults.processes import delete_schedules, start_worker, stop, wait_for
 
 USERS = 1000
 
 
 async def output_counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
     """(all outputs, fresh outputs)."""
-    async with sessions() as db:
-        total = await db.scalar(select(func.count()).select_from(AgentOutput))
-        fresh = await db.scalar(
-            select(func.count()).where(AgentOutput.expires_at > datetime.now(UTC))
-        )
-    return int(total or 0), int(fresh or 0)
+    fresh = AgentOutput.expires_at > datetime.now(UTC)
+    return await count_rows(sessions, AgentOutput), await count_rows(sessions, AgentOutput, fresh)
 
 
 async def test_scheduled_sweeps_survive_a_worker_kill(
     dev_client: Client,
     sessions: async_sessionmaker[AsyncSession],
     database_url: str,
-    payload_keys: str,
+    worker_env: WorkerEnv,
     task_queue: str,
     tmp_path: Path,
 ) -> None:
@@ -41,11 +37,8 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
     await seed_users(sessions, count=USERS)
     agents = list(all_agents())
     expected = USERS * len(agents)
-    env = oo_env(
-        temporal_address=dev_client.service_client.config.target_host,
+    env = worker_env(
         database_url=database_url,
-        payload_keys=payload_keys,
-        task_queue=task_queue,
         log_level="WARNING",
     )
     worker = await start_worker(env, log)
@@ -84,6 +77,4 @@ async def test_scheduled_sweeps_survive_a_worker_kill(
         assert await output_counts(sessions) == (expected, expected)  # no user missed, no dupes
     finally:
         await stop(worker)
-        for agent_id in agents:
-            with contextlib.suppress(RPCError):
-                await dev_client.get_schedule_handle(agent_sweep_id(agent_id)).delete()
+        await delete_schedules(dev_client, task_queue)

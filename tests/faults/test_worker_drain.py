@@ -15,7 +15,8 @@ from cli.seed import seed_users
 from contracts.tips import GenerateTipInput
 from store.models import Tip
 from tests.fakes.litellm import fake_litellm
-from tests.faults.processes import delete_schedules, oo_env, start_worker, stop, tail, wait_for
+from tests.faults.conftest import WorkerEnv
+from tests.faults.processes import delete_schedules, start_worker, stop, tail, wait_for
 from worker import DRAIN
 from workflows.client import generate_tip
 
@@ -26,18 +27,15 @@ async def test_sigterm_lets_the_running_activity_finish_once(
     sqlite_url: str,
     sqlite_sessions: async_sessionmaker[AsyncSession],
     dev_client: Client,
-    payload_keys: str,
+    worker_env: WorkerEnv,
     task_queue: str,
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "worker.log"
     [user_id] = await seed_users(sqlite_sessions, count=1)
     async with fake_litellm(reply="S1 advice: One clear step now.", latency_s=LLM_LATENCY_S) as llm:
-        env = oo_env(
-            temporal_address=dev_client.service_client.config.target_host,
+        env = worker_env(
             database_url=sqlite_url,
-            payload_keys=payload_keys,
-            task_queue=task_queue,
             litellm_url=llm.url,
             llm_timeout_seconds="30",
             log_level="INFO",

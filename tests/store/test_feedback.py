@@ -4,13 +4,14 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.agents import FeedbackKind
-from contracts.tips import StoreTipInput, TipDraft, TipRead
+from contracts.tips import StoreTipInput, TipRead
 from store import feedback, tips, users
 from store.models import FeedbackEvent
+from tests.factories import count_rows, stored_tip
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -27,18 +28,9 @@ async def a_tip(
     at: datetime = NOW,
     agent_ids: tuple[str, ...] = ("a",),
 ) -> TipRead:
-    inp = StoreTipInput(
-        user_id=user_id,
-        status="tip",
-        reason="next",
-        draft=TipDraft(text="A tip.", agent_ids=list(agent_ids)),
-        run_id=str(uuid.uuid4()),
-        as_of=at,
+    return await stored_tip(
+        sessions, user_id, "A tip.", at=at, agent_ids=agent_ids, ttl=timedelta(hours=3)
     )
-    async with sessions.begin() as db:
-        outcome = await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=3))
-    assert outcome.tip is not None
-    return outcome.tip
 
 
 async def react(
@@ -114,6 +106,6 @@ async def test_dismissals_carry_the_tips_agents_and_only_the_users_own(
     async with sessions() as db:
         found = await feedback.dismissals_since(db, user_id=me, since=NOW - timedelta(days=1))
         later = await feedback.dismissals_since(db, user_id=me, since=NOW + timedelta(days=1))
-        total = await db.scalar(select(func.count()).select_from(FeedbackEvent))
+    total = await count_rows(sessions, FeedbackEvent)
     assert [(e.kind, e.tip_id, e.agent_ids) for e in found] == [("not_now", mine.id, ["a", "b"])]
     assert later == [] and total == 3
