@@ -7,7 +7,7 @@ import signal
 import uuid
 from dataclasses import replace
 from datetime import timedelta
-from typing import cast, get_args
+from typing import Any, cast, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -183,17 +183,13 @@ async def reconcile_token_workflows(
     return len(kept)
 
 
-def start_reconciling(
-    client: Client, deps: ActivityDeps, task_queue: str
-) -> list[asyncio.Task[object]]:
-    """What a starting worker puts right beside polling: the agent schedules and the token
-    workflows (cancel the tasks on the way out)."""
-    return [
-        asyncio.create_task(reconcile_schedules(client, deps, task_queue)),
-        asyncio.create_task(
-            reconcile_token_workflows(client, deps.sessions, task_queue=task_queue)
-        ),
-    ]
+def start_reconciling(client: Client, deps: ActivityDeps, task_queue: str) -> asyncio.Future[Any]:
+    """What a starting worker runs right beside polling: the agent schedules and the token
+    workflows (cancel it on the way out)."""
+    return asyncio.gather(
+        reconcile_schedules(client, deps, task_queue),
+        reconcile_token_workflows(client, deps.sessions, task_queue=task_queue),
+    )
 
 
 def build_runtime(client: Client, settings: Settings) -> tuple[Workers, ActivityDeps]:
@@ -230,8 +226,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         await workers.run_until(stop)
     finally:
-        for task in reconciling:
-            task.cancel()
+        reconciling.cancel()
     log.info("worker stopped")
 
 

@@ -3,7 +3,6 @@
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -58,8 +57,6 @@ def _ring(name: str, spec: str) -> KeyRing | None:
 
 def _state(settings: Settings, client: Client | None) -> AppState:
     engine = create_engine(settings.database_url)
-    idle = timedelta(days=settings.session_idle_days)
-    absolute = timedelta(days=settings.session_absolute_days)
     master = _ring("OO_MASTER_KEYS", settings.master_keys.get_secret_value())
     payload = _ring("OO_PAYLOAD_KEYS", settings.payload_keys.get_secret_value())
     return AppState(
@@ -71,7 +68,9 @@ def _state(settings: Settings, client: Client | None) -> AppState:
         vault=None if master is None else TokenVault(master),
         codec=None if payload is None else EncryptionCodec(payload),
         used_states=StateLedger(ttl_s=oauth.STATE_MAX_AGE_S),
-        tip_reader=TipReader(engine, idle=idle, absolute=absolute),
+        tip_reader=TipReader(
+            engine, idle=settings.session_idle, absolute=settings.session_absolute
+        ),
     )
 
 

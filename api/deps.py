@@ -2,7 +2,7 @@
 
 import hmac
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -56,8 +56,8 @@ async def session_principal(request: Request, state: AppState) -> User | None:
             db,
             sid=sid,
             now=datetime.now(UTC),
-            idle=timedelta(days=state.settings.session_idle_days),
-            absolute=timedelta(days=state.settings.session_absolute_days),
+            idle=state.settings.session_idle,
+            absolute=state.settings.session_absolute,
         )
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
 
 from api.state import TemporalUnavailableError
 from contracts.problems import Problem
@@ -109,4 +110,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(TemporalUnavailableError, _temporal_down)
+    # Temporal lost after the client connected: any route's RPC call raises this.
+    app.add_exception_handler(RPCError, _temporal_down)
     app.add_exception_handler(FlowError, _flow_error)

@@ -17,10 +17,12 @@ API_PREFIX = "/api/"
 API_CACHE_CONTROL = (b"cache-control", b"private, no-cache")
 
 
-def headers_for(path: str) -> list[tuple[bytes, bytes]]:
+_API_HEADERS = (*SECURITY_HEADERS, API_CACHE_CONTROL)
+
+
+def headers_for(path: str) -> tuple[tuple[bytes, bytes], ...]:
     """What every answer on `path` carries (api/fast_tip.py sends them itself)."""
-    extra = [API_CACHE_CONTROL] if path.startswith(API_PREFIX) else []
-    return [*SECURITY_HEADERS, *extra]
+    return _API_HEADERS if path.startswith(API_PREFIX) else SECURITY_HEADERS
 
 
 class ResponseHeaders:

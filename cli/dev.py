@@ -153,5 +153,4 @@ async def _serve(
         server.should_exit = True
         await serving
         stopping.cancel()
-        for task in reconciling:
-            task.cancel()
+        reconciling.cancel()

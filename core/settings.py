@@ -1,5 +1,6 @@
 """The one Settings class (env prefix OO_), read through a cached get_settings()."""
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -105,6 +106,14 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'oo.db'}"
         return self
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(days=self.session_idle_days)
+
+    @property
+    def session_absolute(self) -> timedelta:
+        return timedelta(days=self.session_absolute_days)
 
     @property
     def secure_cookies(self) -> bool:

@@ -4,6 +4,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -39,3 +41,8 @@ def create_engine(url: str) -> AsyncEngine:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit; the caller owns the transaction."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_for(db: AsyncSession) -> Any:
+    """The dialect's INSERT (PostgreSQL or SQLite), for ON CONFLICT clauses."""
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert

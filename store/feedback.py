@@ -5,14 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from contracts.agents import FeedbackEvent as FeedbackEventRead
 from contracts.agents import FeedbackKind
 from contracts.tips import DISMISSING, ReactionRead
+from store.db import insert_for
 from store.models import FeedbackEvent, Tip, utcnow
 
 _DISMISSING = sorted(DISMISSING)
@@ -35,7 +34,7 @@ async def record_reaction(
     owned = await db.scalar(select(Tip.id).where(Tip.id == tip_id, Tip.user_id == user_id))
     if owned is None:
         return None
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(db)
     values = {
         "id": uuid.uuid4(),
         "user_id": user_id,

@@ -4,12 +4,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.agents import TaskCompletion as TaskCompletionIn
 from contracts.agents import UserHistory
+from store.db import insert_for
 from store.models import TaskCompletion, User
 
 
@@ -30,7 +29,7 @@ async def add_completions(
     }
     if not rows:
         return 0
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(db)
     stmt = insert(TaskCompletion).on_conflict_do_nothing(
         index_elements=["user_id", "source", "task_key", "completed_at"]
     )

@@ -9,11 +9,10 @@ from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 from sqlalchemy import CursorResult, Executable, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.vault import DataKey, TokenDecryptError, TokenVault, WrappedKey
+from store.db import insert_for
 from store.models import Integration, User, UserKey, utcnow
 
 logger = logging.getLogger(__name__)
@@ -51,10 +50,6 @@ async def _changed(db: AsyncSession, stmt: Executable) -> bool:
     return result.rowcount > 0
 
 
-def _insert(db: AsyncSession) -> Any:
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _scopes_text(scopes: str | Sequence[str]) -> str:
     items = scopes.split() if isinstance(scopes, str) else list(scopes)
     text = " ".join(sorted(set(items)))
@@ -76,7 +71,7 @@ async def ensure_user_key(db: AsyncSession, *, user_id: uuid.UUID, vault: TokenV
     if wrapped is None:
         _, fresh = vault.new_data_key(user_id)
         values = {"user_id": user_id, "key_id": fresh.master_key_id, "wrapped_key": fresh.blob}
-        stmt = _insert(db)(UserKey).values(**values, created_at=utcnow())
+        stmt = insert_for(db)(UserKey).values(**values, created_at=utcnow())
         await db.execute(stmt.on_conflict_do_nothing(index_elements=["user_id"]))
         # A concurrent transaction may have won the insert: use whichever key is stored.
         wrapped = await _wrapped_key(db, user_id=user_id)
@@ -118,7 +113,7 @@ async def save_tokens(
         "status": "active",
         "updated_at": now,
     }
-    stmt = _insert(db)(Integration).values(
+    stmt = insert_for(db)(Integration).values(
         id=uuid.uuid4(),
         user_id=user_id,
         provider=provider,

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.tips import TipOutcome, TipRead
@@ -115,7 +114,7 @@ class TipReader:
         self._sqlite_sql = ""
         self._sqlite_params: tuple[str, ...] = ()
         self._sqlite_constants: dict[str, Any] = {}
-        url = make_url(str(engine.url))
+        url = engine.url
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             compiled = STATEMENT.compile(
                 dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}

@@ -110,10 +110,6 @@ async def store_outcome(db: AsyncSession, *, inp: StoreTipInput, ttl: timedelta)
     return TipOutcome(status=inp.status, tip=tip_read, next_tip_at=inp.next_tip_at)
 
 
-# Answers without a new tip that still hold for a while after they were decided.
-KEPT_STATUSES = ("nothing", "quiet", "budget")
-
-
 async def kept_answer(
     db: AsyncSession, *, user_id: uuid.UUID, now: datetime, within: timedelta
 ) -> TipOutcome | None:
@@ -126,7 +122,8 @@ async def kept_answer(
         .limit(1)
     )
     last = (await db.execute(stmt)).first()
-    if last is None or last.status not in KEPT_STATUSES or last.decided_at <= now - within:
+    # Only an answer without a tip is kept (a tip, once dismissed or expired, is not).
+    if last is None or last.status == "tip" or last.decided_at <= now - within:
         return None
     if last.next_tip_at is not None and last.next_tip_at <= now:
         return None

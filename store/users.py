@@ -6,11 +6,10 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import CursorResult, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.profile import PreferenceRead
+from store.db import insert_for
 from store.models import Consent, Identity, User, UserPreference, utcnow
 
 # The admin principal (POST /api/auth/token) is a users row with this status: it owns admin
@@ -57,10 +56,6 @@ def _known_zone(name: object) -> str:
     return name
 
 
-def _insert(db: AsyncSession) -> Any:
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 async def _identity_user_id(db: AsyncSession, *, issuer: str, subject: str) -> uuid.UUID | None:
     stmt = select(Identity.user_id).where(Identity.issuer == issuer, Identity.subject == subject)
     return (await db.execute(stmt)).scalar_one_or_none()
@@ -95,7 +90,7 @@ async def sign_in_identity(
             "email": email,
             "created_at": utcnow(),
         }
-        stmt = _insert(db)(Identity).values(**values)
+        stmt = insert_for(db)(Identity).values(**values)
         stmt = stmt.on_conflict_do_nothing(index_elements=["issuer", "subject"])
         inserted = cast(CursorResult[Any], await db.execute(stmt)).rowcount > 0
         if inserted:
@@ -213,7 +208,8 @@ async def set_user_preferences(
         if value is not None
     ]
     if rows:
-        stmt = _insert(db)(UserPreference).values([row | {"updated_at": utcnow()} for row in rows])
+        insert = insert_for(db)
+        stmt = insert(UserPreference).values([row | {"updated_at": utcnow()} for row in rows])
         stmt = stmt.on_conflict_do_update(
             index_elements=["user_id", "scope", "key"],
             set_={

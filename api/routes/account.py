@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api.deps import CurrentUser, DbDep, StateDep, cookie_name
 from api.state import AppState, TemporalUnavailableError
@@ -63,7 +62,7 @@ async def _start_deletion(state: AppState, user_id: uuid.UUID) -> uuid.UUID:
         if (done := await _finished_deletion(state, user_id)) is not None:
             return done
         raise HTTPException(status.HTTP_409_CONFLICT, "this account is already deleted") from None
-    except (TimeoutError, RPCError) as exc:
+    except TimeoutError as exc:
         raise TemporalUnavailableError(type(exc).__name__) from exc
 
 

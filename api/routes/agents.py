@@ -5,11 +5,10 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, status
 from temporalio.client import WorkflowFailureError
-from temporalio.service import RPCError
 
 from agents import all_agents
 from api.deps import CurrentUser, StateDep
-from api.state import AppState, TemporalUnavailableError
+from api.state import AppState
 from contracts.agents import AgentComputeRead, AgentRead
 from contracts.compute import RecomputeInput
 from store import agent_outputs, users
@@ -63,8 +62,6 @@ async def compute(agent_id: str, user: CurrentUser, state: StateDep) -> AgentCom
         )
     except TimeoutError:
         raise HTTPException(503, "the agent is still computing", headers=BUSY) from None
-    except RPCError as exc:
-        raise TemporalUnavailableError(type(exc).__name__) from exc
     except WorkflowFailureError:
         raise HTTPException(503, "the agent could not be computed now", headers=BUSY) from None
     async with state.sessions() as db:

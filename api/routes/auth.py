@@ -2,7 +2,7 @@
 
 import hmac
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
@@ -37,7 +37,7 @@ async def start_session(
     old = request.cookies.get(name)
     if old:
         await sessions.end_session(db, sid=old)
-    absolute = timedelta(days=state.settings.session_absolute_days)
+    absolute = state.settings.session_absolute
     sid = await sessions.create_session(
         db, user_id=user_id, now=datetime.now(UTC), absolute=absolute
     )

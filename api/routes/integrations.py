@@ -158,5 +158,5 @@ async def _ask_revocation(
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                     search_attributes=user_search_attributes(user_id),
                 )
-    except (TimeoutError, RPCError) as exc:
+    except TimeoutError as exc:
         raise TemporalUnavailableError(type(exc).__name__) from exc

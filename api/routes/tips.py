@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, status
 from temporalio.client import WorkflowFailureError
-from temporalio.service import RPCError
 
 from api.deps import CurrentUser, DbDep, StateDep
-from api.state import AppState, TemporalUnavailableError
+from api.state import AppState
 from contracts.problems import Problem
 from contracts.tips import (
     GenerateTipInput,
@@ -47,8 +46,6 @@ async def _generate(state: AppState, user: User, reason: TipReason) -> TipOutcom
             "your tip is still being prepared",
             headers={"Retry-After": "2"},
         ) from None
-    except RPCError as exc:  # Temporal lost after the client connected
-        raise TemporalUnavailableError(type(exc).__name__) from exc
     except WorkflowFailureError:  # the run failed, timed out or was terminated
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
