@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 
@@ -187,3 +188,11 @@ async def fixed_rate(
     while not pool.empty():
         await pool.get_nowait().close()
     return result
+
+
+def rss_mb(pid: int) -> float:
+    """The resident set size of a live process, from /proc/<pid>/status (VmRSS)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no VmRSS for pid {pid}")

@@ -1,6 +1,6 @@
 """Reading the current tip: `GET /api/tip` with a stored tip against a bare FastAPI endpoint.
 
-Both are served the same way (one uvicorn process each, the settings of `oo api`, in turn on
+Both are served the same way (one uvicorn process each, oO by `oo api` itself, in turn on
 the same machine) and loaded from this process over loopback: first closed loop with many
 connections (the maximum requests/s), then at a fixed rate of half that maximum (latency
 under a steady load). The oO app runs on SQLite with a signed-in session and a stored tip;
@@ -26,40 +26,30 @@ from typing import Any
 import httpx
 import uvloop
 
-from bench.load import LoadResult, closed_loop, fixed_rate
+from bench.load import LoadResult, closed_loop, fixed_rate, rss_mb
 from cli.seed import seed_demo_user
-from contracts.tips import StoreTipInput, TipDraft
-from store import migrate, sessions, tips
+from contracts.tips import TipOutcome
+from store import migrate, sessions
 from store.db import create_engine, create_sessionmaker
-from tests.factories import free_tcp_port
+from tests.factories import free_tcp_port, stored_tip
 
 TIP_TEXT = "Start the one thing that matters before ten."
 TARGET_RATIO = 0.60
 TARGET_P99_MS = 20.0
 
 
-def serve(kind: str, port: int) -> None:
-    """The server side (a child process): the oO app from OO_* settings, or the bare app."""
+def serve_bare(port: int) -> None:
+    """The bare app (a child process), served as `oo api` serves oO (cli/main.py)."""
     import uvicorn
     from fastapi import FastAPI
 
-    if kind == "oo":
-        from api import create_app
+    app = FastAPI()
+    constant = json.loads(os.environ["BENCH_CONSTANT"])
 
-        app = create_app()
-    else:
-        app = FastAPI()
-        constant = json.loads(os.environ["BENCH_CONSTANT"])
+    @app.get("/api/tip")
+    async def tip() -> dict[str, Any]:
+        return constant  # type: ignore[no-any-return]
 
-        @app.get("/api/tip")
-        async def tip() -> dict[str, Any]:
-            return constant  # type: ignore[no-any-return]
-
-        @app.get("/healthz")
-        async def healthz() -> dict[str, str]:
-            return {"status": "ok"}
-
-    # The settings of `oo api` (cli/main.py), for both apps.
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -70,26 +60,15 @@ async def prepare(data_dir: Path) -> tuple[str, str, str]:
     await migrate.upgrade(url)
     engine = create_engine(url)
     maker = create_sessionmaker(engine)
-    now = datetime.now(UTC)
     async with maker.begin() as db:
         user_id = await seed_demo_user(db)
-        stored = await tips.store_outcome(
-            db,
-            inp=StoreTipInput(
-                user_id=user_id,
-                status="tip",
-                reason="next",
-                draft=TipDraft(text=TIP_TEXT),
-                run_id="bench",
-                as_of=now,
-            ),
-            ttl=timedelta(days=1),
-        )
+    tip = await stored_tip(maker, user_id, TIP_TEXT, ttl=timedelta(days=1))
+    async with maker.begin() as db:
         sid = await sessions.create_session(
-            db, user_id=user_id, now=now, absolute=timedelta(days=1)
+            db, user_id=user_id, now=datetime.now(UTC), absolute=timedelta(days=1)
         )
     await engine.dispose()
-    return url, sid, stored.model_dump_json()
+    return url, sid, TipOutcome(status="tip", tip=tip).model_dump_json()
 
 
 class Server:
@@ -100,8 +79,10 @@ class Server:
         self.port = free_tcp_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._log = log.open("ab")
+        # oO as `oo api` itself; the bare app by this module, with the same uvicorn settings.
+        command = ["cli.main", "api"] if kind == "oo" else ["bench.tip_read", "--serve-bare"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.tip_read", "--serve", kind, "--port", str(self.port)],
+            [sys.executable, "-m", *command, "--port", str(self.port)],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -118,12 +99,6 @@ class Server:
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
         raise RuntimeError(f"{self.kind} did not start; see the log")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
@@ -154,7 +129,8 @@ async def run_one(
     await closed_loop(url, clients=8, seconds=1.0, headers=headers)  # warm-up
     peak = await closed_loop(url, clients=clients, seconds=seconds, headers=headers)
     steady = await fixed_rate(url, rate=max(1.0, peak.rps / 2), seconds=seconds, headers=headers)
-    return {"peak": _row(peak), "half_load": _row(steady), "rss_mb": round(server.rss_mb(), 1)}
+    rss = round(rss_mb(server.proc.pid), 1)
+    return {"peak": _row(peak), "half_load": _row(steady), "rss_mb": rss}
 
 
 async def measure(seconds: float, clients: int, rounds: int) -> dict[str, Any]:
@@ -180,14 +156,10 @@ async def measure(seconds: float, clients: int, rounds: int) -> dict[str, Any]:
                     server.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    # Best of the rounds, each figure on its own: a shared machine only ever makes them worse.
+    # The best round of each app (a shared machine only ever makes figures worse): its peak
+    # and the half load of that same peak.
     best = {
-        kind: {
-            "peak": max((r["peak"] for r in rows), key=lambda p: p["rps"]),
-            "half_load": min((r["half_load"] for r in rows), key=lambda h: h["p99_ms"]),
-            "rss_mb": max(r["rss_mb"] for r in rows),
-            "rounds": rows,
-        }
+        kind: max(rows, key=lambda r: r["peak"]["rps"]) | {"rounds": rows}
         for kind, rows in runs.items()
     }
     ratio = best["oo"]["peak"]["rps"] / best["bare"]["peak"]["rps"]
@@ -208,11 +180,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--serve", choices=("oo", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.port)
+    if args.serve_bare:
+        serve_bare(args.port)
         return
     started = time.monotonic()
     # The measuring side on uvloop too: it must cost far less than the server it measures.

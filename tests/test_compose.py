@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_args
 
-import pytest
 import yaml
 from pydantic import SecretStr
 
@@ -411,8 +410,3 @@ def test_the_build_context_leaves_out_what_the_image_must_not_hold() -> None:
     packaged |= {f"{m}.py" for m in setuptools["py-modules"]}
     packaged |= {"pyproject.toml", "README.md"}
     assert not packaged & ignored, packaged & ignored
-
-
-@pytest.mark.parametrize("path", [DYNAMIC_CONFIG, LITELLM_CONFIG])
-def test_deploy_configs_are_yaml_mappings(path: Path) -> None:
-    assert isinstance(yaml.safe_load(path.read_text()), dict)

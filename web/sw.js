@@ -38,8 +38,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname === "/api/tip") return event.respondWith(lastTip(event));
-  const key = request.mode === "navigate" && url.pathname === "/" ? "/" : url.pathname;
-  if (ASSETS.includes(key)) event.respondWith(shell(event, key));
+  if (ASSETS.includes(url.pathname)) event.respondWith(shell(event, url.pathname));
 });
 
 async function shell(event, key) {

@@ -23,10 +23,10 @@ from agents import all_agents
 from api import create_app
 from cli.seed import seed_demo_user
 from cli.serving import SupervisedServer, start_serving
-from contracts.tips import StoreTipInput, TipDraft
 from core.crypto import new_key_spec
 from core.settings import Settings
-from store import agent_outputs, history, sessions, tips, users
+from store import agent_outputs, history, sessions, users
+from tests.factories import stored_tip
 from worker import build_deps, build_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -112,17 +112,10 @@ class Stack:
                     computed_at=now,
                     expires_at=snippet.expires_at,
                 )
-            assert said, "the demo persona should give the agents something to say"
-            draft = TipDraft(text=text, agent_ids=said)
-            inp = StoreTipInput(
-                user_id=user_id,
-                status="tip",
-                reason="next",
-                draft=draft,
-                run_id=str(user_id),
-                as_of=now,
-            )
-            await tips.store_outcome(db, inp=inp, ttl=timedelta(hours=3))
+        assert said, "the demo persona should give the agents something to say"
+        await stored_tip(
+            self.sessions, user_id, text, at=now, agent_ids=tuple(said), ttl=timedelta(hours=3)
+        )
         return user_id
 
     async def new_user(self, *, tz: str) -> uuid.UUID:

@@ -71,14 +71,6 @@ async def stop(proc: Process, *, grace_s: float = 15.0) -> None:
         await proc.wait()
 
 
-def rss_mb(pid: int) -> float:
-    """The resident set size of a live process, from /proc/<pid>/status (VmRSS)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise ValueError(f"no VmRSS for pid {pid}")
-
-
 async def delete_schedules(client: Client, task_queue: str) -> None:
     """The worker reconciled agent schedules on the shared dev server: remove its own."""
     for agent_id in all_agents():
