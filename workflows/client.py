@@ -53,9 +53,15 @@ async def generate_tip(client: Client, inp: GenerateTipInput, *, task_queue: str
 
 
 async def ensure_token_refresh(
-    client: Client, *, user_id: UUID, provider: Provider, task_queue: str
+    client: Client,
+    *,
+    user_id: UUID,
+    provider: Provider,
+    task_queue: str,
+    start_signal: str | None = None,
 ) -> WorkflowHandle[TokenRefreshWorkflow, TokenRefreshResult]:
-    """The token's life workflow: the running one, or a new run when none runs."""
+    """The token's life workflow: the running one, or a new run when none runs; with
+    `start_signal`, that signal is delivered to whichever it is (signal-with-start)."""
     return await client.start_workflow(
         TokenRefreshWorkflow.run,
         TokenRefreshInput(user_id=user_id, provider=provider),
@@ -64,6 +70,7 @@ async def ensure_token_refresh(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         search_attributes=user_search_attributes(user_id),
+        start_signal=start_signal,
     )
 
 
@@ -77,10 +84,15 @@ async def start_token_refresh(
     await handle.signal(TokenRefreshWorkflow.reconnected)
 
 
-async def disconnect_token(client: Client, *, user_id: UUID, provider: Provider) -> None:
-    """Ask the token workflow to revoke the token at the provider and end."""
-    handle = client.get_workflow_handle(token_refresh_workflow_id(user_id, provider))
-    await handle.signal(TokenRefreshWorkflow.disconnect)
+async def disconnect_token(
+    client: Client, *, user_id: UUID, provider: Provider, task_queue: str
+) -> None:
+    """Ask the token workflow to revoke the token at the provider and end. With none running
+    (Temporal was down at connect), one starts with the signal already in its history, so the
+    disconnect comes before it first reads the integration."""
+    await ensure_token_refresh(
+        client, user_id=user_id, provider=provider, task_queue=task_queue, start_signal="disconnect"
+    )
 
 
 async def start_recompute(

@@ -8,8 +8,7 @@ from typing import cast, get_args
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.responses import RedirectResponse
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api import oauth
 from api.deps import CurrentUser, StateDep
@@ -17,17 +16,14 @@ from api.errors import FlowError
 from api.state import AppState, TemporalUnavailableError
 from contracts.compute import RecomputeInput
 from contracts.integrations import ConnectOutcome, IntegrationRead
-from contracts.temporal import token_refresh_workflow_id
-from contracts.tokens import Provider, TokenRefreshInput
+from contracts.tokens import Provider
 from core.vault import TokenVault
 from store import integrations, users
 from workflows.client import (
     disconnect_token,
     start_recompute,
     start_token_refresh,
-    user_search_attributes,
 )
-from workflows.token_refresh import TokenRefreshWorkflow
 
 TODOIST_CONSENT = "todoist.read"
 
@@ -142,21 +138,8 @@ async def _ask_revocation(
     """Signal the token workflow to revoke; start it with that signal if none runs."""
     try:
         async with asyncio.timeout(TEMPORAL_CALL_TIMEOUT_S):
-            try:
-                await disconnect_token(client, user_id=user_id, provider=provider)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                # No workflow (Temporal was down at connect): signal-with-start, so that the
-                # disconnect is in its history before it first reads the integration.
-                await client.start_workflow(
-                    TokenRefreshWorkflow.run,
-                    TokenRefreshInput(user_id=user_id, provider=provider),
-                    id=token_refresh_workflow_id(user_id, provider),
-                    task_queue=state.settings.task_queue,
-                    start_signal="disconnect",
-                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                    search_attributes=user_search_attributes(user_id),
-                )
+            await disconnect_token(
+                client, user_id=user_id, provider=provider, task_queue=state.settings.task_queue
+            )
     except TimeoutError as exc:
         raise TemporalUnavailableError(type(exc).__name__) from exc
