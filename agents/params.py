@@ -8,8 +8,8 @@ import math
 from pydantic import JsonValue
 
 from contracts.agents import InferredParam
+from contracts.profile import short_text
 
-MAX_TEXT = 200
 MAX_ITEMS = 100
 
 
@@ -21,13 +21,8 @@ def _scalar(value: JsonValue) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, str):
-        return _text(value)
+        return short_text(value)
     return value is None or isinstance(value, bool | int)
-
-
-def _text(value: str) -> bool:
-    # NUL cannot be stored in a PostgreSQL JSON value.
-    return len(value) <= MAX_TEXT and "\x00" not in value
 
 
 def _number(value: JsonValue, *, integer: bool, param: InferredParam) -> bool:
@@ -48,7 +43,7 @@ def _like(value: JsonValue, model: JsonValue, param: InferredParam) -> bool:
     if isinstance(model, int | float):
         return _number(value, integer=isinstance(model, int), param=param)
     if isinstance(model, str):
-        return isinstance(value, str) and _text(value)
+        return isinstance(value, str) and short_text(value)
     if isinstance(model, list):
         item = model[0] if model else ""  # an empty default holds names
         return (
@@ -60,7 +55,7 @@ def _like(value: JsonValue, model: JsonValue, param: InferredParam) -> bool:
         return (
             isinstance(value, dict)
             and len(value) <= MAX_ITEMS
-            and all(_text(k) and _scalar(v) for k, v in value.items())
+            and all(short_text(k) and _scalar(v) for k, v in value.items())
         )
     return _scalar(value)
 

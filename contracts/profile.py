@@ -20,7 +20,8 @@ from contracts.tokens import IntegrationStatus
 ContextKind = Literal["away", "focus", "travel", "unwell"]
 MAX_CONTEXTS = 20
 MAX_CONTEXT_ENTRIES = 10
-MAX_CONTEXT_TEXT = 200
+# Texts in stored JSON values (contexts, preferences): at most this many characters.
+MAX_TEXT = 200
 
 
 class PreferenceRead(BaseModel):
@@ -74,20 +75,20 @@ def _small_object(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
     if len(value) > MAX_CONTEXT_ENTRIES:
         raise ValueError(f"at most {MAX_CONTEXT_ENTRIES} entries")
     for key, item in value.items():
-        if not _short_text(key):
+        if not short_text(key):
             raise ValueError("keys must be short text")
         if isinstance(item, float) and not math.isfinite(item):
             raise ValueError("numbers must be finite")
-        if isinstance(item, str) and not _short_text(item):
+        if isinstance(item, str) and not short_text(item):
             raise ValueError("texts must be short")
         if isinstance(item, list | dict):
             raise ValueError("entries must be plain values")
     return value
 
 
-def _short_text(text: str) -> bool:
-    # NUL cannot be stored in a PostgreSQL JSON value.
-    return len(text) <= MAX_CONTEXT_TEXT and "\x00" not in text
+def short_text(text: str) -> bool:
+    """Whether a text fits a stored JSON value (NUL cannot be in a PostgreSQL JSON value)."""
+    return len(text) <= MAX_TEXT and "\x00" not in text
 
 
 def _storable(at: datetime | None) -> datetime | None:
