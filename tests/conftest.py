@@ -16,9 +16,7 @@ from cli.temporal_server import dynamic_config_args, find_binary
 from core.crypto import new_key_spec
 from core.settings import Settings
 from core.temporal import data_converter
-from store import migrate
-from store.db import create_engine, create_sessionmaker
-from tests.factories import dev_search_attributes
+from tests.factories import dev_search_attributes, migrated
 
 POSTGRES_ENV = "OO_TEST_POSTGRES_URL"
 
@@ -57,10 +55,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @pytest.fixture
 async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A migrated database."""
-    await migrate.upgrade(database_url)
-    engine = create_engine(database_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
+    async with migrated(database_url) as maker:
+        yield maker
 
 
 @pytest.fixture

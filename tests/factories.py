@@ -4,6 +4,8 @@ import asyncio
 import shutil
 import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +26,8 @@ from contracts.tips import StoreTipInput, TipDraft, TipRead
 from core.crypto import KeyRing, new_key_spec
 from core.vault import TokenVault
 from sim.personas import make_persona
-from store import history, integrations, tips, users
+from store import history, integrations, migrate, tips, users
+from store.db import create_engine, create_sessionmaker
 from store.models import Integration
 from tests.fakes.google import FakeGoogle
 
@@ -211,3 +214,15 @@ async def stored_tip(
         outcome = await tips.store_outcome(db, inp=inp, ttl=ttl)
     assert outcome.tip is not None
     return outcome.tip
+
+
+@asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The database at `url` upgraded to the newest schema, and sessions on it (the engine is
+    disposed on the way out)."""
+    await migrate.upgrade(url)
+    engine = create_engine(url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from store import migrate
-from store.db import create_engine, create_sessionmaker
+from tests.factories import migrated
 from tests.faults.postgres import ClusterUnavailableError, PrivateCluster
 from tests.faults.processes import oo_env
 
@@ -26,10 +25,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 async def sqlite_sessions(sqlite_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A migrated SQLite database (the default backend) of the test's own."""
-    await migrate.upgrade(sqlite_url)
-    engine = create_engine(sqlite_url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
+    async with migrated(sqlite_url) as maker:
+        yield maker
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from temporalio.client import Client, WorkflowHandle
 from agents import all_agents
 from contracts.compute import RecomputeInput
 from contracts.temporal import SYNC_TODOIST_HISTORY, recompute_workflow_id
-from store import migrate
-from store.db import create_engine, create_sessionmaker
 from store.models import AgentOutput, TaskCompletion
-from tests.factories import count_rows
+from tests.factories import count_rows, migrated
 from tests.faults.builders import COMPLETED_PATH, COMPLETIONS, sync_deps, todoist_user
 from tests.faults.checks import activity_runs
 from tests.faults.gates import GatedTodoist
@@ -29,10 +27,8 @@ from workflows.client import start_recompute
 async def pg_sessions(
     private_postgres: PrivateCluster,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await migrate.upgrade(private_postgres.url)
-    engine = create_engine(private_postgres.url)
-    yield create_sessionmaker(engine)
-    await engine.dispose()
+    async with migrated(private_postgres.url) as maker:
+        yield maker
 
 
 async def sync_retried(handle: WorkflowHandle, timeout: float = 30.0) -> None:  # type: ignore[type-arg]

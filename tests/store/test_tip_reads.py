@@ -3,6 +3,7 @@
 import sqlite3
 import time
 import uuid
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,13 +11,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.tips import TipOutcome
-from store import feedback, migrate, tips, users
+from store import feedback, tips, users
 from store import sessions as session_store
-from store.db import create_engine, create_sessionmaker
 from store.models import Session, User
 from store.sessions import TOUCH_EVERY
 from store.tip_reads import TipReader
-from tests.factories import stored_tip
+from tests.factories import migrated, stored_tip
 
 Maker = async_sessionmaker[AsyncSession]
 IDLE = timedelta(days=14)
@@ -51,8 +51,7 @@ async def test_a_live_session_with_a_current_tip_reads_what_the_general_path_ser
     user_id, sid = await signed_in(sessions)
     await stored_tip(sessions, user_id, "Older.", at=datetime.now(UTC) - timedelta(minutes=5))
     await stored_tip(sessions, user_id, "Newest «ünïcode».")
-    read = reader(sessions)
-    try:
+    with closing(reader(sessions)) as read:
         body = await read.answer(sid=sid, now=datetime.now(UTC))
         assert body == await general(sessions, user_id)
         assert "Newest «ünïcode»." in (body or b"").decode()
@@ -61,8 +60,6 @@ async def test_a_live_session_with_a_current_tip_reads_what_the_general_path_ser
         again = await read.answer(sid=sid, now=datetime.now(UTC))
         assert again == await general(sessions, user_id)
         assert b"Newer still." in (again or b"")
-    finally:
-        read.close()
 
 
 async def test_each_session_reads_only_its_own_users_tip(sessions: Maker) -> None:
@@ -70,22 +67,18 @@ async def test_each_session_reads_only_its_own_users_tip(sessions: Maker) -> Non
     bob, bob_sid = await signed_in(sessions)
     await stored_tip(sessions, alice, "For Alice.")
     await stored_tip(sessions, bob, "For Bob.")
-    read = reader(sessions)
-    try:
+    with closing(reader(sessions)) as read:
         now = datetime.now(UTC)
         assert b"For Alice." in (await read.answer(sid=alice_sid, now=now) or b"")
         assert b"For Bob." in (await read.answer(sid=bob_sid, now=now) or b"")
         assert await read.answer(sid="not-a-session", now=now) is None
         assert await read.answer(sid=None, now=now) is None
-    finally:
-        read.close()
 
 
 async def test_anything_but_the_plain_case_is_left_to_the_general_path(
     sessions: Maker,
 ) -> None:
-    read = reader(sessions)
-    try:
+    with closing(reader(sessions)) as read:
         now = datetime.now(UTC)
         # No tip yet: a miss, which the general path turns into a generation.
         user_id, sid = await signed_in(sessions)
@@ -124,14 +117,10 @@ async def test_anything_but_the_plain_case_is_left_to_the_general_path(
         async with sessions.begin() as db:
             await db.execute(update(User).where(User.id == deleting).values(status="deleting"))
         assert await read.answer(sid=deleting_sid, now=datetime.now(UTC)) is None
-    finally:
-        read.close()
 
 
-async def migrated_sqlite(path: Path) -> Maker:
-    url = f"sqlite+aiosqlite:///{path}"
-    await migrate.upgrade(url)
-    return create_sessionmaker(create_engine(url))
+def sqlite_at(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
 
 
 async def test_a_database_path_with_uri_characters_is_read_where_it_is(tmp_path: Path) -> None:
@@ -139,42 +128,37 @@ async def test_a_database_path_with_uri_characters_is_read_where_it_is(tmp_path:
     `mode=ro`, and opening, or creating, another file read-write)."""
     folder = tmp_path / "data #1"
     folder.mkdir()
-    sessions = await migrated_sqlite(folder / "oo.db")
-    user_id, sid = await signed_in(sessions)
-    await stored_tip(sessions, user_id, "Found.")
-    read = reader(sessions)
-    try:
-        assert await read.answer(sid=sid, now=datetime.now(UTC)) == await general(sessions, user_id)
-    finally:
-        read.close()
-        await sessions.kw["bind"].dispose()
+    async with migrated(sqlite_at(folder / "oo.db")) as sessions:
+        user_id, sid = await signed_in(sessions)
+        await stored_tip(sessions, user_id, "Found.")
+        with closing(reader(sessions)) as read:
+            answer = await read.answer(sid=sid, now=datetime.now(UTC))
+            assert answer == await general(sessions, user_id)
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
 
 
 async def test_a_locked_sqlite_database_is_left_to_the_general_path_at_once(
     tmp_path: Path,
 ) -> None:
-    sessions = await migrated_sqlite(tmp_path / "oo.db")
-    user_id, sid = await signed_in(sessions)
-    await stored_tip(sessions, user_id, "Locked out.")
-    await sessions.kw["bind"].dispose()  # the exclusive lock needs the file to itself
-    read = reader(sessions)
-    locker = sqlite3.connect(tmp_path / "oo.db")
-    try:
-        # An exclusive lock keeps even WAL readers out until its connection closes.
-        locker.execute("PRAGMA locking_mode=EXCLUSIVE")
-        locker.execute("UPDATE users SET display_name = 'x' WHERE id IS NULL")
-        locker.commit()
-        started = time.monotonic()
-        assert await read.answer(sid=sid, now=datetime.now(UTC)) is None
-        waited_s = time.monotonic() - started
-        connection = read._sqlite
-        locker.close()
-        assert waited_s < 0.05
-        # The same connection reads once the lock is gone.
-        assert await read.answer(sid=sid, now=datetime.now(UTC)) == await general(sessions, user_id)
-        assert connection is not None and read._sqlite is connection
-    finally:
-        locker.close()
-        read.close()
-        await sessions.kw["bind"].dispose()
+    async with migrated(sqlite_at(tmp_path / "oo.db")) as sessions:
+        user_id, sid = await signed_in(sessions)
+        await stored_tip(sessions, user_id, "Locked out.")
+        await sessions.kw["bind"].dispose()  # the exclusive lock needs the file to itself
+        with (
+            closing(reader(sessions)) as read,
+            closing(sqlite3.connect(tmp_path / "oo.db")) as locker,
+        ):
+            # An exclusive lock keeps even WAL readers out until its connection closes.
+            locker.execute("PRAGMA locking_mode=EXCLUSIVE")
+            locker.execute("UPDATE users SET display_name = 'x' WHERE id IS NULL")
+            locker.commit()
+            started = time.monotonic()
+            assert await read.answer(sid=sid, now=datetime.now(UTC)) is None
+            waited_s = time.monotonic() - started
+            connection = read._sqlite
+            locker.close()
+            assert waited_s < 0.05
+            # The same connection reads once the lock is gone.
+            answer = await read.answer(sid=sid, now=datetime.now(UTC))
+            assert answer == await general(sessions, user_id)
+            assert connection is not None and read._sqlite is connection
