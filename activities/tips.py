@@ -87,17 +87,18 @@ def muted_agents(
 
 
 async def _muted(
-    db: AsyncSession, *, user_id: uuid.UUID, agent_ids: list[str], now: datetime
+    db: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    agent_ids: list[str],
+    computed: dict[str, datetime],
+    now: datetime,
 ) -> set[str]:
-    """The eligible agents that recent dismissing reactions leave out."""
+    """The eligible agents that recent dismissing reactions leave out (`computed`: when each
+    fresh output was computed)."""
     events = await feedback.dismissals_since(db, user_id=user_id, since=now - FEEDBACK_HORIZON)
     if not events:
         return set()
-    computed: dict[str, datetime] = {}
-    if any(e.kind == "done" for e in events):
-        computed = await agent_outputs.computed_times(
-            db, user_id=user_id, agent_ids=agent_ids, now=now
-        )
     return muted_agents(events, computed, now) & set(agent_ids)
 
 
@@ -117,7 +118,10 @@ class TipActivities:
             fresh = await agent_outputs.fresh_outputs(
                 db, user_id=inp.user_id, agent_ids=agent_ids, now=inp.as_of
             )
-            muted = await _muted(db, user_id=user.id, agent_ids=agent_ids, now=inp.as_of)
+            computed = {a: out.computed_at for a, out in fresh.items()}
+            muted = await _muted(
+                db, user_id=user.id, agent_ids=agent_ids, computed=computed, now=inp.as_of
+            )
             prefs = await users.preferences(db, user_id=inp.user_id, scope=TIMING_SCOPE)
             away = await contexts.active_context(db, user_id=user.id, kind=AWAY, at=inp.as_of)
             local_now = inp.as_of.astimezone(zone(user.tz))
@@ -131,7 +135,11 @@ class TipActivities:
         return TipContext(
             user_id=inp.user_id,
             agent_ids=agent_ids,
-            snippets=[s for a, s in fresh.items() if s is not None and a not in muted],
+            snippets=[
+                out.snippet
+                for a, out in fresh.items()
+                if out.snippet is not None and a not in muted
+            ],
             stale_agent_ids=[a for a in agent_ids if a not in fresh and a not in muted],
             local_time=f"{local_now:%a %H:%M}",
             quiet_now=quiet,

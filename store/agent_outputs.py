@@ -1,6 +1,7 @@
 """Agent outputs: the latest snippet of each agent for each user (upserted)."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, select
@@ -33,29 +34,27 @@ async def upsert_output(
     await db.flush()
 
 
+@dataclass(frozen=True)
+class FreshOutput:
+    snippet: Snippet | None  # None: the agent said "nothing"
+    computed_at: datetime
+
+
 async def fresh_outputs(
     db: AsyncSession, *, user_id: uuid.UUID, agent_ids: list[str], now: datetime
-) -> dict[str, Snippet | None]:
-    """Unexpired outputs by agent id; an agent that said "nothing" maps to None."""
+) -> dict[str, FreshOutput]:
+    """Unexpired outputs by agent id."""
     stmt = select(AgentOutput).where(
         AgentOutput.user_id == user_id,
         AgentOutput.agent_id.in_(agent_ids),
         AgentOutput.expires_at > now,
     )
-    rows = (await db.scalars(stmt)).all()
-    return {r.agent_id: Snippet.model_validate(r.snippet) if r.snippet else None for r in rows}
-
-
-async def computed_times(
-    db: AsyncSession, *, user_id: uuid.UUID, agent_ids: list[str], now: datetime
-) -> dict[str, datetime]:
-    """When each unexpired output was computed, by agent id."""
-    stmt = select(AgentOutput.agent_id, AgentOutput.computed_at).where(
-        AgentOutput.user_id == user_id,
-        AgentOutput.agent_id.in_(agent_ids),
-        AgentOutput.expires_at > now,
-    )
-    return {agent_id: at for agent_id, at in await db.execute(stmt)}
+    return {
+        r.agent_id: FreshOutput(
+            Snippet.model_validate(r.snippet) if r.snippet else None, r.computed_at
+        )
+        for r in (await db.scalars(stmt)).all()
+    }
 
 
 async def latest_output(
