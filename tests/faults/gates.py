@@ -62,52 +62,53 @@ def _gated(app: FastAPI, gates: list[Gate], stamps: list[tuple[float, str]] | No
     return app
 
 
-class GatedTodoist(FakeTodoist):
+class _Gates:
+    """Gates over a fake provider's app (mixed in before the fake): `gate()` holds a request
+    until its gate opens; `stop()` opens every gate first, so nothing hangs the server."""
+
+    prefix = ""  # of the paths gates name
+    gates: list[Gate]
+    stamps: list[tuple[float, str]] | None = None
+
+    def gate(self, path: str, *, nth: int = 1) -> Gate:
+        """Hold the `nth` request to `path` (under `prefix`) until the gate opens."""
+        gate = Gate(f"{self.prefix}{path}", nth=nth)
+        self.gates.append(gate)
+        return gate
+
+    def stop(self) -> None:
+        for gate in self.gates:
+            gate.open()
+        super().stop()  # type: ignore[misc]
+
+    def _app(self) -> FastAPI:
+        return _gated(super()._app(), self.gates, self.stamps)  # type: ignore[misc]
+
+
+class GatedTodoist(_Gates, FakeTodoist):
     """The fake Todoist with gates, and `stamps`: (monotonic time, what) of every request that
     reached the API (what: its path) and of every injected error (what: its status)."""
 
     name = "gated-todoist"
+    prefix = "/api/v1"
 
     def __init__(self) -> None:
         super().__init__()
-        self.gates: list[Gate] = []
-        self.stamps: list[tuple[float, str]] = []
-
-    def gate(self, path: str, *, nth: int = 1) -> Gate:
-        """Hold the `nth` request to `path` (under the API base) until the gate opens."""
-        gate = Gate(f"/api/v1{path}", nth=nth)
-        self.gates.append(gate)
-        return gate
-
-    def stop(self) -> None:
-        for gate in self.gates:
-            gate.open()
-        super().stop()
-
-    def _app(self) -> FastAPI:
-        return _gated(super()._app(), self.gates, self.stamps)
+        self.gates = []
+        self.stamps = []
 
     def _error(self, fault: Fault) -> Response:
+        assert self.stamps is not None
         self.stamps.append((time.monotonic(), str(fault.status)))
         return super()._error(fault)
 
 
-class GatedLiteLLM(FakeLiteLLM):
+class GatedLiteLLM(_Gates, FakeLiteLLM):
     """The fake LiteLLM with gates (see `GatedTodoist`)."""
 
     def __init__(self, **behaviour: Any) -> None:
         super().__init__(**behaviour)
-        self.gates: list[Gate] = []
+        self.gates = []
 
     def gate(self, path: str = "/v1/chat/completions", *, nth: int = 1) -> Gate:
-        gate = Gate(path, nth=nth)
-        self.gates.append(gate)
-        return gate
-
-    def stop(self) -> None:
-        for gate in self.gates:
-            gate.open()
-        super().stop()
-
-    def _app(self) -> FastAPI:
-        return _gated(super()._app(), self.gates, None)
+        return super().gate(path, nth=nth)
