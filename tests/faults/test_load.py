@@ -24,13 +24,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from bench.load import LoadResult, closed_loop
+from bench.load import LoadResult, closed_loop, rss_mb
 from cli.seed import seed_users
 from store import sessions as session_store
 from store.models import TipDecision
 from tests.factories import count_rows, free_tcp_port, stored_tip
 from tests.faults.conftest import WorkerEnv
-from tests.faults.processes import Process, delete_schedules, rss_mb, spawn, stop, tail
+from tests.faults.processes import Process, delete_schedules, spawn, stop, tail
 
 CLIENTS = 200
 SECONDS = 30.0
