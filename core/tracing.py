@@ -214,7 +214,10 @@ class _Session:
             try:
                 self.experiment_id = str(_mlflow().set_experiment(experiment).experiment_id)
             except Exception as exc:
-                _warn_once("attach", "MLflow unreachable (%s); retrying in the background", exc)
+                # A stopped session says nothing: its lookup may end after a newer session
+                # (or a test) has started, whose once-only warning it must not take.
+                if not self.stopped.is_set():
+                    _warn_once("attach", "MLflow unreachable (%s); retrying in the background", exc)
                 self.attempted.set()
                 self.stopped.wait(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
